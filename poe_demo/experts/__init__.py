@@ -1,0 +1,25 @@
+"""Experts: generative (velocity + score) and the data they know."""
+from .axis import AxisFlowExpert, TrainingConfig, train_axis_expert
+from .base import DiscriminativeExpert, GenerativeExpert
+from .color import PALETTE_NOISE_SPREAD, ColorMeanExpert
+from .pretrained import CheckpointError, load_axis_experts, save_axis_experts, train_and_save
+from .gaussian import GaussianExpert, gaussian_product
+from .sphere import ExactSphereExpert, sphere_posterior_mean
+
+__all__ = [
+    "AxisFlowExpert",
+    "CheckpointError",
+    "ColorMeanExpert",
+    "DiscriminativeExpert",
+    "ExactSphereExpert",
+    "GaussianExpert",
+    "GenerativeExpert",
+    "PALETTE_NOISE_SPREAD",
+    "TrainingConfig",
+    "gaussian_product",
+    "load_axis_experts",
+    "save_axis_experts",
+    "sphere_posterior_mean",
+    "train_and_save",
+    "train_axis_expert",
+]

@@ -1,0 +1,72 @@
+"""The analytic color expert: flows every point's color to its cloud's mean color, no training.
+
+For one cloud with colors c_i (i = 1..N) and mean color m, the expert's probability path is
+
+    p_t(c) proportional to q(m) prod_i N(c_i; m, (t s)^2 I),
+
+where s is the spread of the palette noise around its mean and q is the distribution of a
+cloud's mean color. Along it,
+
+    velocity  v_i = (c_i - m) / t,
+    score     grad_{c_i} log p_t = -(c_i - m) / (t s)^2 + (1/N) grad_m log q(m).
+
+The velocity is exact for the palette noise of :mod:`poe_demo.data`: on the linear path
+c_t = (1 - t) m + t eps every deviation from m shrinks like t, and m never moves. So x_hat =
+c - t v = m: the predicted clean cloud is painted in its mean color.
+
+Why q: without it the density is flat along the mean color (shifting every color of a cloud
+together changes nothing), and the Langevin noise of the sampler would random-walk each
+cloud's mean color. q is what the expert knows about the mean: a noise cloud's mean is the mean
+of three distinct palette colors, so q is a mixture of narrow Gaussians (std ``mean_std``) at
+those 56 equally likely means. It pins the mean; it does not choose it. The flow leaves q alone.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from ..data import COLOR_JITTER, RGB, palette_triple_means
+from ..paths import check_time
+
+__all__ = ["ColorMeanExpert", "PALETTE_NOISE_SPREAD"]
+
+# Per-channel RMS deviation of palette noise from its cloud mean: a channel with k of the three
+# colors lit has variance k/3 (1 - k/3); over the 56 triples that averages to 4/21, plus jitter.
+PALETTE_NOISE_SPREAD = math.sqrt(4 / 21 + COLOR_JITTER**2)
+
+
+class ColorMeanExpert:
+    """Generative expert on the rgb columns of a cloud ``[..., N, 6]``; xyz get zero velocity and score."""
+
+    def __init__(self, spread: float = PALETTE_NOISE_SPREAD, mean_std: float = 0.02):
+        if not spread > 0 or not mean_std > 0:
+            raise ValueError(f"spread and mean_std must be > 0, got {spread!r} and {mean_std!r}")
+        self.spread, self.mean_std = float(spread), float(mean_std)
+        self._means = palette_triple_means()  # [56, 3]
+
+    def __repr__(self) -> str:
+        return f"ColorMeanExpert(spread={self.spread:.3f}, mean_std={self.mean_std})"
+
+    def velocity(self, x: Tensor, t: float) -> Tensor:
+        t = check_time(t)
+        c = x[..., RGB]
+        v = torch.zeros_like(x)
+        v[..., RGB] = (c - c.mean(dim=-2, keepdim=True)) / t
+        return v
+
+    def grad_log_q(self, m: Tensor) -> Tensor:
+        """grad_m log q(m) for mean colors ``m: [..., 3]`` (a softmax-weighted pull to the nearest triple means)."""
+        mu = self._means.to(m)  # [56, 3]
+        diff = mu - m.unsqueeze(-2)  # [..., 56, 3]
+        resp = torch.softmax(-(diff**2).sum(-1) / (2 * self.mean_std**2), dim=-1)  # [..., 56]
+        return (resp.unsqueeze(-1) * diff).sum(-2) / self.mean_std**2
+
+    def score(self, x: Tensor, t: float) -> Tensor:
+        t = check_time(t)
+        c = x[..., RGB]
+        m = c.mean(dim=-2, keepdim=True)  # [..., 1, 3]
+        s = torch.zeros_like(x)
+        s[..., RGB] = -(c - m) / (t * self.spread) ** 2 + self.grad_log_q(m) / c.shape[-2]
+        return s

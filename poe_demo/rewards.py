@@ -1,0 +1,49 @@
+"""Discriminative experts: a log-reward per particle, never differentiated by the samplers."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from torch import Tensor
+
+from .data import RGB, as_rgb
+
+__all__ = ["ColorReward", "GaussianReward"]
+
+
+class ColorReward:
+    """log r(x) = -strength * mean_i |c_i - target|^2 for a cloud ``[L, N, 6]``: highest for a target-colored cloud.
+
+    ``target`` is a palette name ('red', 'green', ...) or an RGB triple in [0, 1]. Evaluated on
+    x_hat, where the color expert paints every point in the cloud's mean color m, this is
+    -strength |m - target|^2.
+    """
+
+    def __init__(self, target: str | Sequence[float] | Tensor, strength: float = 10.0):
+        if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not strength > 0:
+            raise ValueError(f"strength must be a number > 0, got {strength!r}")
+        self.target, self.strength = as_rgb(target), float(strength)
+
+    def __repr__(self) -> str:
+        return f"ColorReward(target={[round(c, 3) for c in self.target.tolist()]}, strength={self.strength})"
+
+    def log_reward(self, x: Tensor) -> Tensor:
+        if x.ndim < 2 or x.shape[-1] != 6:
+            raise ValueError(f"ColorReward needs clouds of shape [L, N, 6], got {tuple(x.shape)}")
+        squared = (x[..., RGB] - self.target.to(x)).pow(2).sum(-1)  # [L, N]
+        return -self.strength * squared.mean(-1)
+
+
+class GaussianReward:
+    """log r(x) = -sum_d (x_d - mean)^2 / (2 std^2): a Gaussian-shaped reward for known-answer tests."""
+
+    def __init__(self, mean: float, std: float):
+        if not std > 0:
+            raise ValueError(f"std must be > 0, got {std!r}")
+        self.mean, self.std = float(mean), float(std)
+
+    def __repr__(self) -> str:
+        return f"GaussianReward(mean={self.mean}, std={self.std})"
+
+    def log_reward(self, x: Tensor) -> Tensor:
+        return -((x - self.mean) ** 2).flatten(1).sum(1) / (2 * self.std**2)
+

@@ -1,0 +1,33 @@
+"""Samplers for a product of experts, and the pieces they are built from."""
+from .ais import WEIGHTINGS, AISResult, AISState, ais_init, ais_level, annealed_importance_sampling
+from .euler import EulerResult, euler
+from .rejection import RejectionResult, rejection_sampling
+from .transitions import (
+    curvature,
+    langevin_refine,
+    ode_step,
+    summed_score,
+    summed_velocity,
+    time_grid,
+    total_log_reward,
+)
+
+__all__ = [
+    "AISResult",
+    "AISState",
+    "EulerResult",
+    "RejectionResult",
+    "WEIGHTINGS",
+    "ais_init",
+    "ais_level",
+    "annealed_importance_sampling",
+    "curvature",
+    "euler",
+    "langevin_refine",
+    "ode_step",
+    "rejection_sampling",
+    "summed_score",
+    "summed_velocity",
+    "time_grid",
+    "total_log_reward",
+]

@@ -1,0 +1,212 @@
+"""Annealed importance sampling for a product of experts (the paper's Algorithm 1).
+
+Target: pi(x) proportional to prod_i p_i(x) * prod_j exp(r_j(x)), generative experts p_i (with
+velocities and scores) and discriminative experts r_j (log-rewards only). L particles descend
+the levels 1 = t_0 > t_1 > ... > t_T = 0; one level's transition t_k -> t_{k+1} is
+
+1. MCMC initialisation: one Euler step of the summed velocities,
+2. K Langevin steps on the summed scores at t_{k+1} (:func:`langevin_refine`),
+3. reweighting with the rewards of the predicted clean sample x_hat = x - t v,
+4. resampling when the effective sample size drops below ``ess_threshold * L``.
+
+Weightings. ``"incremental"``: level k's target is gamma_k(x) = prod_i p_{i,t_k}(x) exp(r(x_hat_k(x)))
+with r = sum_j r_j; the start is weighted by exp(r(x_hat_0)) and each level by the increment
+r(x_hat_{k+1}) - r(x_hat_k). Because steps 1-2 move particles between the generative levels,
+the weights telescope to the target at t = 0, and their running mean estimates
+log Z = log E_pi_gen[exp(r(x))], pi_gen the normalised product of generative experts.
+``"paper"``: the paper's sketch, which weights by the current reward exp(r(x_hat_k)) and
+resamples at every level. It applies the reward again and again, so it is greedier.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from ..experts.base import DiscriminativeExpert, GenerativeExpert, as_expert_list
+from ..paths import x_hat_from_velocity
+from ..rng import rand, randn_like
+from ..smc import RESAMPLERS, effective_sample_size, normalize_log_weights, resample, reweight
+from ..validation import check_choice, check_count, check_range, check_state
+from .transitions import langevin_refine, ode_step, summed_velocity, time_grid, total_log_reward
+
+__all__ = ["AISState", "AISResult", "WEIGHTINGS", "ais_init", "ais_level", "annealed_importance_sampling"]
+
+WEIGHTINGS = ("incremental", "paper")
+
+
+@dataclass(frozen=True)
+class AISState:
+    """The particle system at one level."""
+
+    x: Tensor  # [L, ...] particles at time t
+    velocity: Tensor | None  # [L, ...] summed velocity at (x, t); None at t = 0
+    log_reward: Tensor  # [L] sum_j r_j(x_hat)
+    log_weights: Tensor  # [L] normalised: logsumexp = 0
+    log_normalizer: float  # running estimate of log Z ("incremental")
+    t: float
+    noise: Tensor | None = None  # [L, ...] last Langevin noise, carried to the next level
+
+
+@dataclass(frozen=True)
+class AISResult:
+    particles: Tensor  # [L, ...] at t = 0
+    log_weights: Tensor  # [L] normalised
+    log_rewards: Tensor  # [L] sum_j r_j(particles)
+    ess: Tensor  # [T + 1], at every level, start included, before resampling
+    acceptance: Tensor  # [T], fraction of Langevin moves the reward test accepted at each level
+    n_resamples: int
+    log_normalizer: float | None  # None with weighting="paper", which has no such estimate
+    best: Tensor  # [...] the highest-reward particle (highest weight if there is no reward)
+    times: Tensor  # [T + 1]
+    trajectory: Tensor | None = None  # [T + 1, L, ...] after each level's resampling
+
+
+def _observe(generative, discriminative, x: Tensor, t: float) -> tuple[Tensor | None, Tensor]:
+    """(summed velocity at t, sum_j r_j(x_hat)); at t = 0 the sample is its own x_hat."""
+    if t == 0:
+        return None, total_log_reward(discriminative, x)
+    v = summed_velocity(generative, x, t)
+    return v, total_log_reward(discriminative, x_hat_from_velocity(x, v, t))
+
+
+def _resample_if(state: AISState, needed: bool, scheme: str, generator) -> AISState:
+    if not needed:
+        return state
+    idx = resample(state.log_weights, scheme, generator)
+    n = len(idx)
+    return replace(
+        state,
+        x=state.x[idx],
+        velocity=None if state.velocity is None else state.velocity[idx],
+        log_reward=state.log_reward[idx],
+        noise=None if state.noise is None else state.noise[idx],
+        log_weights=torch.full_like(state.log_weights, -math.log(n)),
+    )
+
+
+def ais_init(generative, discriminative, x_init: Tensor, weighting: str = "incremental") -> AISState:
+    """Level 0 (t = 1): weights exp(r(x_hat_0)) for the start x_init ~ noise, before any resampling."""
+    v, log_reward = _observe(generative, discriminative, x_init, 1.0)
+    log_weights = normalize_log_weights(log_reward)
+    log_z = float(torch.logsumexp(log_reward, 0) - math.log(len(log_reward)))
+    return AISState(x_init, v, log_reward, log_weights, log_z if weighting == "incremental" else 0.0, 1.0)
+
+
+def ais_level(
+    state: AISState,
+    t_next: float,
+    generative,
+    discriminative,
+    n_mcmc_steps: int,
+    step_size: float,
+    weighting: str = "incremental",
+    generator: torch.Generator | None = None,
+) -> tuple[AISState, float]:
+    """Steps 1-3 of one level: ODE initialisation, reweighting, Langevin refinement at t_next.
+
+    Returns the new state and the fraction of Langevin moves accepted. With "incremental" the
+    weights are computed at the ODE output w, where the increment r(x_hat_{k+1}(w)) -
+    r(x_hat_k(y)) is small because w is a deterministic transport of y. The Langevin block is
+    then a proposal z, accepted with probability min(1, exp(r(x_hat(z)) - r(x_hat(w)))): the
+    Langevin kernel keeps the generative level, this test adds the reward, so the weighted
+    particles keep their target. (Weighing *after* an unadjusted move is also unbiased, but
+    the rewards before and after a well-mixing move are nearly independent, so the weights
+    degenerate.) With "paper" the particles move first and are weighted by their current reward.
+    """
+    w = ode_step(state.x, state.velocity, state.t, t_next)
+    moves = t_next > 0 and n_mcmc_steps > 0  # at t = 0 there is no finite score; w is x_hat already
+    if weighting == "paper":
+        x, noise = langevin_refine(generative, w, t_next, n_mcmc_steps, step_size, generator, state.noise) if moves else (w, state.noise)
+        v, log_reward = _observe(generative, discriminative, x, t_next)
+        return AISState(x, v, log_reward, normalize_log_weights(log_reward), state.log_normalizer, t_next, noise), 1.0
+
+    if discriminative or not moves:
+        v_w, r_w = _observe(generative, discriminative, w, t_next)
+    else:  # no rewards: x_hat(w) is not needed and the velocity is taken after the move
+        v_w, r_w = None, torch.zeros_like(state.log_reward)
+    log_weights, log_ratio = reweight(state.log_weights, r_w - state.log_reward)
+    log_z = state.log_normalizer + float(log_ratio)
+    if not moves:
+        return AISState(w, v_w, r_w, log_weights, log_z, t_next, state.noise), 1.0
+
+    z, noise = langevin_refine(generative, w, t_next, n_mcmc_steps, step_size, generator, state.noise)
+    v_z, r_z = _observe(generative, discriminative, z, t_next)
+    if not discriminative:
+        return AISState(z, v_z, r_z, log_weights, log_z, t_next, noise), 1.0
+    accept = torch.log(rand(len(r_z), r_z, generator)) < r_z - r_w  # [L]
+    keep = accept.view(-1, *([1] * (z.ndim - 1)))
+    # A rejected particle restarts its Langevin noise: the carried xi belonged to the rejected path.
+    noise = torch.where(keep, noise, randn_like(noise, generator))
+    state = AISState(
+        torch.where(keep, z, w), torch.where(keep, v_z, v_w), torch.where(accept, r_z, r_w), log_weights, log_z, t_next, noise
+    )
+    return state, float(accept.double().mean())
+
+
+@torch.no_grad()
+def annealed_importance_sampling(
+    generative: GenerativeExpert | list[GenerativeExpert],
+    discriminative: DiscriminativeExpert | list[DiscriminativeExpert] | None,
+    x_init: Tensor,
+    n_steps: int,
+    n_mcmc_steps: int,
+    step_size: float = 0.5,
+    ess_threshold: float = 0.5,
+    resampling: str = "systematic",
+    weighting: str = "incremental",
+    generator: torch.Generator | None = None,
+    keep_trajectory: bool = False,
+    time_power: float = 2.0,
+    progress: bool = False,
+) -> AISResult:
+    """Sample prod_i p_i(x) prod_j exp(r_j(x)) with L = x_init.shape[0] particles over n_steps levels.
+
+    ``step_size`` is the Langevin step in units of the local curvature (h = step_size / kappa,
+    see :func:`langevin_refine`); it must be in (0, 2). With ``n_mcmc_steps=0`` the particles
+    follow the summed-velocity ODE and only the weights carry the product.
+    """
+    generative = as_expert_list(generative, GenerativeExpert, "generative", allow_empty=False)
+    discriminative = as_expert_list(discriminative, DiscriminativeExpert, "discriminative", allow_empty=True)
+    check_state(x_init)
+    check_count("n_steps", n_steps, minimum=1)
+    check_count("n_mcmc_steps", n_mcmc_steps, minimum=0)
+    check_range("step_size", step_size, 0, 2, low_open=True, high_open=True)
+    check_range("ess_threshold", ess_threshold, 0, 1)
+    check_choice("resampling", resampling, RESAMPLERS)
+    check_choice("weighting", weighting, WEIGHTINGS)
+    check_range("time_power", time_power, 0, math.inf, low_open=True, high_open=True)
+
+    n_particles = x_init.shape[0]
+    times = time_grid(n_steps, time_power).tolist()
+    state = ais_init(generative, discriminative, x_init, weighting)
+    ess_levels, accepted, n_resamples, path = [], [], 0, []
+    for t_next in tqdm([None] + times[1:], desc="AIS levels", disable=not progress, leave=False):
+        if t_next is not None:
+            state, acceptance = ais_level(state, t_next, generative, discriminative, n_mcmc_steps, step_size, weighting, generator)
+            accepted.append(acceptance)
+        ess = float(effective_sample_size(state.log_weights))
+        needed = weighting == "paper" or ess < ess_threshold * n_particles
+        state = _resample_if(state, needed and n_particles > 1, resampling, generator)
+        n_resamples += int(needed and n_particles > 1)
+        ess_levels.append(ess)
+        if keep_trajectory:
+            path.append(state.x)
+    if not bool(torch.isfinite(state.x).all()):
+        raise FloatingPointError("the sampler diverged (non-finite particles); try a smaller step_size or more n_steps")
+    rank = state.log_reward if discriminative else state.log_weights
+    return AISResult(
+        particles=state.x,
+        log_weights=state.log_weights,
+        log_rewards=state.log_reward,
+        ess=torch.tensor(ess_levels),
+        acceptance=torch.tensor(accepted),
+        n_resamples=n_resamples,
+        log_normalizer=state.log_normalizer if weighting == "incremental" else None,
+        best=state.x[int(torch.argmax(rank))],
+        times=torch.tensor(times),
+        trajectory=torch.stack(path) if keep_trajectory else None,
+    )

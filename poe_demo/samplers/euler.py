@@ -1,0 +1,48 @@
+"""The baseline: integrate the summed velocity of the generative experts from noise to data."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from ..experts.base import GenerativeExpert, as_expert_list
+from .transitions import ode_step, summed_velocity, time_grid
+from ..validation import check_count, check_state
+
+__all__ = ["EulerResult", "euler"]
+
+
+@dataclass(frozen=True)
+class EulerResult:
+    particles: Tensor  # [L, ...] at t = 0
+    times: Tensor  # [T + 1], from 1 to 0
+    trajectory: Tensor | None = None  # [T + 1, L, ...] when kept
+
+
+@torch.no_grad()
+def euler(
+    generative_experts: GenerativeExpert | list[GenerativeExpert],
+    x_init: Tensor,
+    n_steps: int,
+    keep_trajectory: bool = False,
+    time_power: float = 2.0,
+    progress: bool = False,
+) -> EulerResult:
+    """x_{k+1} = x_k + (t_{k+1} - t_k) sum_i v_i(x_k, t_k) on :func:`time_grid`, from t=1 to t=0.
+
+    With one expert this is ordinary flow sampling; with several it is the naive composition
+    "sum the velocities", which is exact only when the experts move disjoint coordinates.
+    """
+    experts = as_expert_list(generative_experts, GenerativeExpert, "generative_experts", allow_empty=False)
+    check_state(x_init)
+    check_count("n_steps", n_steps, minimum=1)
+    times = time_grid(n_steps, time_power).tolist()
+    x = x_init
+    path = [x] if keep_trajectory else None
+    for t, t_next in tqdm(list(zip(times[:-1], times[1:])), desc="euler", disable=not progress, leave=False):
+        x = ode_step(x, summed_velocity(experts, x, t), t, t_next)
+        if path is not None:
+            path.append(x)
+    return EulerResult(x, torch.tensor(times), torch.stack(path) if path is not None else None)
