@@ -5,7 +5,7 @@ velocities and scores) and discriminative experts r_j (log-rewards only). L part
 the levels 1 = t_0 > t_1 > ... > t_T = 0; one level's transition t_k -> t_{k+1} is
 
 1. MCMC initialisation: one Euler step of the summed velocities,
-2. K Langevin steps on the summed scores at t_{k+1} (:func:`langevin_refine`),
+2. K Metropolis-adjusted Langevin steps on the summed scores at t_{k+1} (:func:`langevin_refine`),
 3. reweighting with the rewards of the predicted clean sample x_hat = x - t v,
 4. resampling when the effective sample size drops below ``ess_threshold * L``.
 
@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from ..experts.base import DiscriminativeExpert, GenerativeExpert, as_expert_list
 from ..paths import x_hat_from_velocity
-from ..rng import rand, randn_like
+from ..rng import rand
 from ..smc import RESAMPLERS, effective_sample_size, normalize_log_weights, resample, reweight
 from ..validation import check_choice, check_count, check_range, check_state
 from .transitions import langevin_refine, ode_step, summed_velocity, time_grid, total_log_reward
@@ -48,7 +48,6 @@ class AISState:
     log_weights: Tensor  # [L] normalised: logsumexp = 0
     log_normalizer: float  # running estimate of log Z ("incremental")
     t: float
-    noise: Tensor | None = None  # [L, ...] last Langevin noise, carried to the next level
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class AISResult:
     log_weights: Tensor  # [L] normalised
     log_rewards: Tensor  # [L] sum_j r_j(particles)
     ess: Tensor  # [T + 1], at every level, start included, before resampling
-    acceptance: Tensor  # [T], fraction of Langevin moves the reward test accepted at each level
+    acceptance: Tensor  # [T], fraction of Langevin steps kept (Metropolis and reward tests) at each level
     n_resamples: int
     log_normalizer: float | None  # None with weighting="paper", which has no such estimate
     best: Tensor  # [...] the highest-reward particle (highest weight if there is no reward)
@@ -83,7 +82,6 @@ def _resample_if(state: AISState, needed: bool, scheme: str, generator) -> AISSt
         x=state.x[idx],
         velocity=None if state.velocity is None else state.velocity[idx],
         log_reward=state.log_reward[idx],
-        noise=None if state.noise is None else state.noise[idx],
         log_weights=torch.full_like(state.log_weights, -math.log(n)),
     )
 
@@ -108,7 +106,7 @@ def ais_level(
 ) -> tuple[AISState, float]:
     """Steps 1-3 of one level: ODE initialisation, reweighting, Langevin refinement at t_next.
 
-    Returns the new state and the fraction of Langevin moves accepted. With "incremental" the
+    Returns the new state and the fraction of Langevin steps that were kept. With "incremental" the
     weights are computed at the ODE output w, where the increment r(x_hat_{k+1}(w)) -
     r(x_hat_k(y)) is small because w is a deterministic transport of y. The Langevin block is
     then a proposal z, accepted with probability min(1, exp(r(x_hat(z)) - r(x_hat(w)))): the
@@ -120,9 +118,10 @@ def ais_level(
     w = ode_step(state.x, state.velocity, state.t, t_next)
     moves = t_next > 0 and n_mcmc_steps > 0  # at t = 0 there is no finite score; w is x_hat already
     if weighting == "paper":
-        x, noise = langevin_refine(generative, w, t_next, n_mcmc_steps, step_size, generator, state.noise) if moves else (w, state.noise)
+        x, accepted = langevin_refine(generative, w, t_next, n_mcmc_steps if moves else 0, step_size, generator)
         v, log_reward = _observe(generative, discriminative, x, t_next)
-        return AISState(x, v, log_reward, normalize_log_weights(log_reward), state.log_normalizer, t_next, noise), 1.0
+        state = AISState(x, v, log_reward, normalize_log_weights(log_reward), state.log_normalizer, t_next)
+        return state, float(accepted.mean())
 
     if discriminative or not moves:
         v_w, r_w = _observe(generative, discriminative, w, t_next)
@@ -131,20 +130,16 @@ def ais_level(
     log_weights, log_ratio = reweight(state.log_weights, r_w - state.log_reward)
     log_z = state.log_normalizer + float(log_ratio)
     if not moves:
-        return AISState(w, v_w, r_w, log_weights, log_z, t_next, state.noise), 1.0
+        return AISState(w, v_w, r_w, log_weights, log_z, t_next), 1.0
 
-    z, noise = langevin_refine(generative, w, t_next, n_mcmc_steps, step_size, generator, state.noise)
+    z, accepted = langevin_refine(generative, w, t_next, n_mcmc_steps, step_size, generator)
     v_z, r_z = _observe(generative, discriminative, z, t_next)
     if not discriminative:
-        return AISState(z, v_z, r_z, log_weights, log_z, t_next, noise), 1.0
-    accept = torch.log(rand(len(r_z), r_z, generator)) < r_z - r_w  # [L]
-    keep = accept.view(-1, *([1] * (z.ndim - 1)))
-    # A rejected particle restarts its Langevin noise: the carried xi belonged to the rejected path.
-    noise = torch.where(keep, noise, randn_like(noise, generator))
-    state = AISState(
-        torch.where(keep, z, w), torch.where(keep, v_z, v_w), torch.where(accept, r_z, r_w), log_weights, log_z, t_next, noise
-    )
-    return state, float(accept.double().mean())
+        return AISState(z, v_z, r_z, log_weights, log_z, t_next), float(accepted.mean())
+    keep_move = torch.log(rand(len(r_z), r_z, generator)) < r_z - r_w  # [L]
+    keep = keep_move.view(-1, *([1] * (z.ndim - 1)))
+    state = AISState(torch.where(keep, z, w), torch.where(keep, v_z, v_w), torch.where(keep_move, r_z, r_w), log_weights, log_z, t_next)
+    return state, float((accepted * keep_move).mean())
 
 
 @torch.no_grad()
