@@ -1,7 +1,7 @@
 """Sequential Monte Carlo utilities: log-weights, effective sample size and resampling.
 
-Weights are kept as logarithms and normalised by subtracting their log-sum-exp (the max trick
-inside ``torch.logsumexp``), so rewards of size 1e4 neither overflow nor turn into NaN.
+Weights are kept as logarithms and normalised by subtracting their max and then their
+log-sum-exp, so rewards of size 1e4 neither overflow nor turn into NaN.
 
 Every resampler has one signature, ``resampler(weights [L], n, generator) -> indices [n]``,
 with normalised weights, and the expected number of copies of particle l is ``n * w_l``.
@@ -29,13 +29,22 @@ __all__ = [
 
 
 def normalize_log_weights(log_weights: Tensor) -> Tensor:
-    """log W_l = log w_l - log sum_m w_m: ``[L] -> [L]``, so that sum_l W_l = 1."""
-    return log_weights - torch.logsumexp(log_weights, dim=0)
+    """log W_l = log w_l - log sum_m w_m: ``[L] -> [L]``, so that sum_l W_l = 1.
+
+    The max is subtracted first, so the largest weight becomes exactly 0 before the sum; adding
+    it back (as logsumexp alone would) costs float32 its last digits at log-weights of 1e4.
+    """
+    shifted = log_weights - log_weights.max()
+    return shifted - torch.logsumexp(shifted, dim=0)
 
 
 def effective_sample_size(log_weights: Tensor) -> Tensor:
-    """ESS = (sum_l w_l)^2 / sum_l w_l^2, computed as exp(2 LSE(log w) - LSE(2 log w)); in [1, L]."""
-    return torch.exp(2 * torch.logsumexp(log_weights, dim=0) - torch.logsumexp(2 * log_weights, dim=0))
+    """ESS = (sum_l w_l)^2 / sum_l w_l^2 = 1 / sum_l W_l^2, in [1, L].
+
+    Computed as exp(-LSE(2 log W)) from the normalised log W, whose entries are O(log L)
+    whatever the scale of the rewards, so float32 keeps its precision.
+    """
+    return torch.exp(-torch.logsumexp(2 * normalize_log_weights(log_weights), dim=0))
 
 
 def _inverse_cdf(weights: Tensor, u: Tensor) -> Tensor:
@@ -95,5 +104,4 @@ def reweight(log_weights: Tensor, log_increment: Tensor) -> tuple[Tensor, Tensor
     normalisers of consecutive targets; summed over the levels it estimates log Z.
     """
     unnormalized = log_weights + log_increment
-    log_ratio = torch.logsumexp(unnormalized, dim=0)
-    return unnormalized - log_ratio, log_ratio
+    return normalize_log_weights(unnormalized), torch.logsumexp(unnormalized, dim=0)

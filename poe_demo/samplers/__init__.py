@@ -5,6 +5,7 @@ from .rejection import RejectionResult, rejection_sampling
 from .transitions import (
     curvature,
     langevin_refine,
+    log_density_difference,
     ode_step,
     summed_score,
     summed_velocity,
@@ -24,6 +25,7 @@ __all__ = [
     "curvature",
     "euler",
     "langevin_refine",
+    "log_density_difference",
     "ode_step",
     "rejection_sampling",
     "summed_score",

@@ -1,0 +1,36 @@
+import pytest
+import torch
+
+from poe_demo.data import PALETTE, sample_spheres
+from poe_demo.rewards import ColorReward, GaussianReward
+
+
+def test_color_reward_is_zero_for_a_cloud_of_the_target_color_and_negative_otherwise():
+    x = sample_spheres(2, 10)
+    x[0, :, 3:] = torch.tensor(PALETTE["red"])
+    x[1, :, 3:] = torch.tensor(PALETTE["cyan"])
+    r = ColorReward("red", strength=2.0).log_reward(x)
+    assert r[0] == 0 and r[1] == pytest.approx(-2.0 * 3)  # |cyan - red|^2 = 3
+
+
+def test_color_reward_accepts_an_rgb_triple():
+    x = sample_spheres(1, 4)
+    x[..., 3:] = 0.5
+    assert ColorReward((0.5, 0.5, 0.5)).log_reward(x).item() == 0
+
+
+@pytest.mark.parametrize("target, strength, message", [("purple", 1.0, "unknown color"), ("red", 0.0, "strength must be"),
+                                                        ("red", -1.0, "strength must be"), ((2, 0, 0), 1.0, "in \\[0, 1\\]")])
+def test_color_reward_rejects_bad_arguments(target, strength, message):
+    with pytest.raises(ValueError, match=message):
+        ColorReward(target, strength)
+
+
+def test_color_reward_needs_clouds():
+    with pytest.raises(ValueError, match=r"\[L, N, 6\]"):
+        ColorReward("red").log_reward(torch.zeros(3, 4))
+
+
+def test_gaussian_reward_sums_over_coordinates():
+    r = GaussianReward(1.0, 0.5).log_reward(torch.tensor([[1.0, 2.0], [0.0, 1.0]]))
+    torch.testing.assert_close(r, torch.tensor([-2.0, -2.0]))

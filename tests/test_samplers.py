@@ -1,0 +1,170 @@
+"""Known-answer tests: Gaussian experts, whose products, posteriors and normalisers are exact."""
+import math
+
+import pytest
+import torch
+
+from conftest import Z, gen
+from poe_demo.experts import GaussianExpert, gaussian_product
+from poe_demo.rewards import GaussianReward
+from poe_demo.samplers import (
+    annealed_importance_sampling,
+    curvature,
+    euler,
+    langevin_refine,
+    log_density_difference,
+    rejection_sampling,
+    time_grid,
+)
+
+E1, E2 = GaussianExpert(-0.7, 0.8), GaussianExpert(1.3, 0.5)
+PRODUCT_MEAN, PRODUCT_STD, _ = gaussian_product([-0.7, 1.3], [0.8, 0.5])  # 0.738, 0.424
+
+
+def product_run(n_mcmc_steps, n_particles=20_000, seed=0):
+    g = gen(seed)
+    x = torch.randn(n_particles, 1, generator=g, dtype=torch.float64)
+    return annealed_importance_sampling([E1, E2], None, x, n_steps=64, n_mcmc_steps=n_mcmc_steps, generator=g)
+
+
+def test_ais_samples_the_normalised_product_of_two_gaussian_experts():
+    result = product_run(n_mcmc_steps=3)
+    x = result.particles.squeeze(1)
+    n = len(x)
+    assert result.n_resamples == 0  # no rewards: every weight stays equal
+    assert abs(x.mean().item() - PRODUCT_MEAN) < Z * PRODUCT_STD / math.sqrt(n)
+    # sample variance of n Gaussian draws has standard error sigma^2 sqrt(2 / (n - 1))
+    assert abs(x.var().item() - PRODUCT_STD**2) < Z * PRODUCT_STD**2 * math.sqrt(2 / (n - 1))
+
+
+def test_summing_velocities_without_mcmc_is_measurably_biased():
+    x = product_run(n_mcmc_steps=0).particles.squeeze(1)
+    assert abs(x.mean().item() - PRODUCT_MEAN) > 10 * PRODUCT_STD / math.sqrt(len(x))
+    # AIS with K = 0 is exactly the Euler ODE of the summed velocities
+    g = gen(0)
+    torch.testing.assert_close(euler([E1, E2], torch.randn(20_000, 1, generator=g, dtype=torch.float64), 64).particles.squeeze(1), x)
+
+
+def test_incremental_weighting_recovers_the_posterior_and_log_normaliser():
+    prior, reward = GaussianExpert(0.5, 1.0), GaussianReward(2.0, 0.6)
+    # posterior N(mu, s^2) and Z = E_prior[exp(r)] = sqrt(2 pi 0.6^2) N(0.5; 2.0, 1.0^2 + 0.6^2)
+    post_mean, post_std, log_z_product = gaussian_product([0.5, 2.0], [1.0, 0.6])
+    log_z = log_z_product + 0.5 * math.log(2 * math.pi * 0.6**2)
+    means, variances, log_zs = [], [], []
+    for seed in range(16):
+        g = gen(100 + seed)
+        x = torch.randn(2500, 1, generator=g, dtype=torch.float64)
+        r = annealed_importance_sampling(prior, reward, x, n_steps=256, n_mcmc_steps=3, generator=g)
+        w, p = r.log_weights.exp(), r.particles.squeeze(1)
+        m = (w * p).sum()
+        means.append(m.item())
+        variances.append((w * (p - m) ** 2).sum().item())
+        log_zs.append(r.log_normalizer)
+    # 16 independent runs: compare their average with the truth, in units of its standard error
+    # (Student t with 15 degrees of freedom: |t| > 4 has probability 0.001).
+    for values, truth in [(means, post_mean), (variances, post_std**2), (log_zs, log_z)]:
+        v = torch.tensor(values)
+        assert abs(v.mean().item() - truth) < Z * v.std().item() / math.sqrt(len(v)), (values, truth)
+
+
+def test_paper_weighting_is_greedier_than_the_posterior():
+    prior, reward = GaussianExpert(0.5, 1.0), GaussianReward(2.0, 0.6)
+    post_mean, _, _ = gaussian_product([0.5, 2.0], [1.0, 0.6])
+    g = gen(7)
+    r = annealed_importance_sampling(prior, reward, torch.randn(4000, 1, generator=g), 64, 3, weighting="paper", generator=g)
+    assert r.log_normalizer is None and r.n_resamples == 65  # resampled at every level, start included
+    assert r.particles.mean().item() > post_mean + 0.1  # pulled past the posterior toward the reward's peak
+
+
+def test_result_fields_shapes_and_best_particle():
+    g = gen(8)
+    r = annealed_importance_sampling(E1, GaussianReward(1.0, 0.3), torch.randn(16, 2, generator=g), 10, 2,
+                                     generator=g, keep_trajectory=True)
+    assert r.particles.shape == (16, 2) and r.log_weights.shape == (16,) and r.ess.shape == (11,)
+    assert r.trajectory.shape == (11, 16, 2) and r.times.shape == (11,) and r.acceptance.shape == (10,)
+    assert r.best.shape == (2,)
+    torch.testing.assert_close(r.best, r.particles[r.log_rewards.argmax()])
+    assert ((r.ess >= 1 - 1e-4) & (r.ess <= 16 + 1e-4)).all()
+
+
+def test_same_generator_seed_gives_the_same_samples():
+    a = annealed_importance_sampling([E1, E2], GaussianReward(0, 1), torch.randn(32, 1, generator=gen(9)), 8, 2, generator=gen(10))
+    b = annealed_importance_sampling([E1, E2], GaussianReward(0, 1), torch.randn(32, 1, generator=gen(9)), 8, 2, generator=gen(10))
+    torch.testing.assert_close(a.particles, b.particles)
+
+
+# --- the pieces -----------------------------------------------------------------------------
+
+def test_time_grid_runs_from_noise_to_data():
+    t = time_grid(8)
+    assert t[0] == 1 and t[-1] == 0 and (t[1:] < t[:-1]).all()
+
+
+def test_curvature_of_a_gaussian_product_is_its_precision():
+    x = torch.randn(5, 1, dtype=torch.float64)
+    score = E1.score(x, 0.3) + E2.score(x, 0.3)
+    precision = 1 / E1.marginal(0.3)[1] ** 2 + 1 / E2.marginal(0.3)[1] ** 2
+    torch.testing.assert_close(curvature([E1, E2], x, 0.3, score, gen(0)), torch.full((5,), precision, dtype=torch.float64))
+
+
+def test_trapezoid_density_difference_is_exact_for_gaussians():
+    x, y = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 3, dtype=torch.float64)
+    exact = (E1.log_prob(y, 0.2) - E1.log_prob(x, 0.2)).sum(1)
+    torch.testing.assert_close(log_density_difference(x, y, E1.score(x, 0.2), E1.score(y, 0.2)), exact)
+
+
+def test_langevin_keeps_a_gaussian_target_at_every_step_size():
+    g = gen(11)
+    mean, std = E2.marginal(0.4)
+    x = mean + std * torch.randn(40_000, 1, generator=g, dtype=torch.float64)
+    for step_size in (0.1, 1.0, 1.9):
+        y, accepted = langevin_refine([E2], x, 0.4, 5, step_size, g)
+        n = len(y)
+        assert abs(y.mean().item() - mean) < Z * std / math.sqrt(n)
+        assert abs(y.var().item() - std**2) < Z * std**2 * math.sqrt(2 / (n - 1))
+        assert 0 < accepted.mean().item() <= 1
+
+
+def test_rejection_sampling_acceptance_is_the_overlap_and_shrinks_with_dimension():
+    rates = []
+    for dim in (1, 4):
+        accept_1d = math.exp(gaussian_product([-0.7, 1.3], [0.8, 0.5])[2]) * math.sqrt(2 * math.pi * 0.5**2)
+        n = 200_000
+        r = rejection_sampling(
+            lambda n, g: -0.7 + 0.8 * torch.randn(n, dim, generator=g, dtype=torch.float64),
+            lambda x: -((x - 1.3) ** 2).sum(1) / (2 * 0.5**2),
+            n,
+            gen(12),
+        )
+        expected = accept_1d**dim
+        assert abs(r.acceptance_rate - expected) < Z * math.sqrt(expected * (1 - expected) / n)
+        rates.append(r.acceptance_rate)
+        if dim == 1:
+            assert abs(r.samples.mean().item() - PRODUCT_MEAN) < Z * PRODUCT_STD / math.sqrt(len(r.samples))
+    assert rates[1] < rates[0] ** 3
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(n_steps=0), ValueError, "n_steps must be an integer >= 1, got 0"),
+        (dict(n_mcmc_steps=-1), ValueError, "n_mcmc_steps must be an integer >= 0"),
+        (dict(step_size=2.5), ValueError, r"step_size must be a number in \(0, 2\)"),
+        (dict(ess_threshold=1.5), ValueError, "ess_threshold"),
+        (dict(resampling="fancy"), ValueError, "resampling must be one of"),
+        (dict(weighting="greedy"), ValueError, "weighting must be one of"),
+        (dict(x_init=torch.zeros(0, 1)), ValueError, r"L >= 1 particles, got shape \(0, 1\)"),
+        (dict(x_init=torch.tensor([[float("nan")]])), ValueError, "NaN"),
+        (dict(x_init=[[0.0]]), TypeError, "must be a torch.Tensor"),
+        (dict(generative=[]), ValueError, "at least one expert"),
+        (dict(generative=[object()]), TypeError, "is not an expert"),
+        (dict(discriminative=[E1]), TypeError, "needs log_reward"),
+    ],
+)
+def test_ais_rejects_bad_arguments_with_clear_errors(kwargs, error, message):
+    args = dict(generative=[E1], discriminative=None, x_init=torch.zeros(4, 1), n_steps=4, n_mcmc_steps=1)
+    args.update(kwargs)
+    with pytest.raises(error, match=message):
+        annealed_importance_sampling(**args)
