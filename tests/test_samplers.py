@@ -168,3 +168,16 @@ def test_ais_rejects_bad_arguments_with_clear_errors(kwargs, error, message):
     args.update(kwargs)
     with pytest.raises(error, match=message):
         annealed_importance_sampling(**args)
+
+
+def test_lineage_follows_ancestors_back_to_the_start():
+    g = gen(13)
+    r = annealed_importance_sampling(E1, GaussianReward(1.0, 0.2), torch.randn(8, 1, generator=g), 6, 1,
+                                     weighting="paper", generator=g, keep_trajectory=True)
+    best = int(r.log_rewards.argmax())
+    path = r.lineage(best)
+    assert path.shape == (7, 1)
+    torch.testing.assert_close(path[-1], r.particles[best])
+    # every step of the path is a particle that existed at that level
+    for k in range(7):
+        assert (r.trajectory[k] == path[k]).all(-1).any()

@@ -61,7 +61,18 @@ class AISResult:
     log_normalizer: float | None  # None with weighting="paper", which has no such estimate
     best: Tensor  # [...] the highest-reward particle (highest weight if there is no reward)
     times: Tensor  # [T + 1]
-    trajectory: Tensor | None = None  # [T + 1, L, ...] after each level's resampling
+    trajectory: Tensor | None = None  # [T + 1, L, ...] at each level, before its resampling
+    ancestors: Tensor | None = None  # [T + 1, L] the parent chosen for each slot by each level's resampling
+
+    def lineage(self, index: int) -> Tensor:
+        """The path ``[T + 1, ...]`` through the levels of the particle now in slot ``index``."""
+        if self.trajectory is None or self.ancestors is None:
+            raise ValueError("lineage needs a result sampled with keep_trajectory=True")
+        path = []
+        for k in range(len(self.ancestors) - 1, -1, -1):
+            index = int(self.ancestors[k, index])
+            path.append(self.trajectory[k, index])
+        return torch.stack(path[::-1])
 
 
 def _observe(generative, discriminative, x: Tensor, t: float) -> tuple[Tensor | None, Tensor]:
@@ -72,18 +83,18 @@ def _observe(generative, discriminative, x: Tensor, t: float) -> tuple[Tensor | 
     return v, total_log_reward(discriminative, x_hat_from_velocity(x, v, t))
 
 
-def _resample_if(state: AISState, needed: bool, scheme: str, generator) -> AISState:
+def _resample_if(state: AISState, needed: bool, scheme: str, generator) -> tuple[AISState, Tensor]:
+    n = len(state.log_weights)
     if not needed:
-        return state
+        return state, torch.arange(n, device=state.x.device)
     idx = resample(state.log_weights, scheme, generator)
-    n = len(idx)
     return replace(
         state,
         x=state.x[idx],
         velocity=None if state.velocity is None else state.velocity[idx],
         log_reward=state.log_reward[idx],
         log_weights=torch.full_like(state.log_weights, -math.log(n)),
-    )
+    ), idx
 
 
 def ais_init(generative, discriminative, x_init: Tensor, weighting: str = "incremental") -> AISState:
@@ -178,18 +189,20 @@ def annealed_importance_sampling(
     n_particles = x_init.shape[0]
     times = time_grid(n_steps, time_power).tolist()
     state = ais_init(generative, discriminative, x_init, weighting)
-    ess_levels, accepted, n_resamples, path = [], [], 0, []
+    ess_levels, accepted, n_resamples, path, parents = [], [], 0, [], []
     for t_next in tqdm([None] + times[1:], desc="AIS levels", disable=not progress, leave=False):
         if t_next is not None:
             state, acceptance = ais_level(state, t_next, generative, discriminative, n_mcmc_steps, step_size, weighting, generator)
             accepted.append(acceptance)
         ess = float(effective_sample_size(state.log_weights))
         needed = weighting == "paper" or ess < ess_threshold * n_particles
-        state = _resample_if(state, needed and n_particles > 1, resampling, generator)
+        if keep_trajectory:
+            path.append(state.x)
+        state, idx = _resample_if(state, needed and n_particles > 1, resampling, generator)
         n_resamples += int(needed and n_particles > 1)
         ess_levels.append(ess)
         if keep_trajectory:
-            path.append(state.x)
+            parents.append(idx)
     if not bool(torch.isfinite(state.x).all()):
         raise FloatingPointError("the sampler diverged (non-finite particles); try a smaller step_size or more n_steps")
     rank = state.log_reward if discriminative else state.log_weights
@@ -204,4 +217,5 @@ def annealed_importance_sampling(
         best=state.x[int(torch.argmax(rank))],
         times=torch.tensor(times),
         trajectory=torch.stack(path) if keep_trajectory else None,
+        ancestors=torch.stack(parents) if keep_trajectory else None,
     )

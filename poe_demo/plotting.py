@@ -1,0 +1,81 @@
+"""Pictures of clouds, trajectories and weights: matplotlib for files, plotly for rotating in a notebook."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import animation
+from torch import Tensor
+
+from .data import RGB
+
+__all__ = ["cloud_colors", "draw_cloud", "plot_clouds", "plot_ess", "animate_cloud", "plotly_cloud"]
+
+
+def cloud_colors(x: Tensor) -> np.ndarray:
+    """rgb columns of a cloud ``[N, 6]`` clipped to [0, 1] for display: ``[N, 3]``."""
+    return x[..., RGB].detach().cpu().clamp(0, 1).numpy()
+
+
+def draw_cloud(ax, x: Tensor, title: str = "", limit: float = 1.6) -> None:
+    """Scatter one cloud ``[N, 6]`` on a 3-D matplotlib axis."""
+    xyz = x[..., :3].detach().cpu().numpy()
+    ax.scatter(xyz[:, 0], xyz[:, 1], xyz[:, 2], c=cloud_colors(x), s=6, depthshade=False)
+    ax.set(xlim=(-limit, limit), ylim=(-limit, limit), zlim=(-limit, limit), xticks=[], yticks=[], zticks=[])
+    ax.set_box_aspect((1, 1, 1))
+    ax.set_title(title, fontsize=9)
+
+
+def plot_clouds(clouds: Mapping[str, Tensor], columns: int = 4, path: str | Path | None = None, panel_size: float = 2.6):
+    """A grid of titled clouds; saved to ``path`` (PNG) when given. Returns the figure."""
+    rows = -(-len(clouds) // columns)
+    fig = plt.figure(figsize=(panel_size * columns, panel_size * rows))
+    for i, (title, x) in enumerate(clouds.items()):
+        draw_cloud(fig.add_subplot(rows, columns, i + 1, projection="3d"), x, title)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig
+
+
+def plot_ess(ess: Tensor, times: Tensor, n_particles: int, ax=None, label: str | None = None):
+    """Effective sample size at every level against t (t runs right to left, as sampling does)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3))
+    ax.plot(times.numpy(), ess.numpy(), label=label)
+    ax.set(xlim=(1, 0), ylim=(0, n_particles * 1.05), xlabel="t (noise -> data)", ylabel="ESS")
+    ax.axhline(n_particles, color="gray", lw=0.5)
+    return ax
+
+
+def animate_cloud(path_of_cloud: Tensor, times: Tensor, path: str | Path, fps: int = 12, frames: int = 40) -> Path:
+    """Write a GIF of one cloud's trajectory ``[T + 1, N, 6]`` (about ``frames`` evenly spaced levels)."""
+    keep = np.unique(np.linspace(0, len(path_of_cloud) - 1, frames).round().astype(int))
+    fig = plt.figure(figsize=(3.2, 3.2))
+    ax = fig.add_subplot(projection="3d")
+
+    def draw(k):
+        ax.clear()
+        draw_cloud(ax, path_of_cloud[k], f"t = {float(times[k]):.2f}")
+
+    anim = animation.FuncAnimation(fig, draw, frames=list(keep) + [keep[-1]] * fps)  # hold the last frame
+    anim.save(str(path), writer=animation.PillowWriter(fps=fps))
+    plt.close(fig)
+    return Path(path)
+
+
+def plotly_cloud(x: Tensor, title: str = "", size: int = 3):
+    """An interactive 3-D scatter of one cloud ``[N, 6]`` (needs plotly, the notebooks extra)."""
+    import plotly.graph_objects as go
+
+    xyz = x[..., :3].detach().cpu().numpy().round(4)
+    colors = [f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in cloud_colors(x) * 255]
+    fig = go.Figure(go.Scatter3d(x=xyz[:, 0], y=xyz[:, 1], z=xyz[:, 2], mode="markers",
+                                 marker=dict(size=size, color=colors), hoverinfo="skip"))
+    axis = dict(range=[-1.6, 1.6], showticklabels=False, title="")
+    fig.update_layout(title=title, width=420, height=420, margin=dict(l=0, r=0, t=30, b=0),
+                      scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"))
+    return fig
