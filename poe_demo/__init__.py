@@ -15,6 +15,7 @@ from .experts import (
     load_axis_experts,
 )
 from .rewards import ColorReward, GaussianReward
+from .runtime import configure_cpu
 from .samplers import AISResult, EulerResult, annealed_importance_sampling, euler, rejection_sampling
 
 __version__ = "0.1.0"
@@ -30,6 +31,7 @@ __all__ = [
     "GaussianReward",
     "PALETTE",
     "annealed_importance_sampling",
+    "configure_cpu",
     "data",
     "euler",
     "experts",

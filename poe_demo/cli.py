@@ -19,6 +19,7 @@ from .experts.pretrained import DATA_DIR
 from .metrics import chamfer_distance, color_spread, dominant_channel, mean_color, radial_error
 from .plotting import animate_cloud, plot_clouds
 from .rewards import ColorReward
+from .runtime import configure_cpu
 from .samplers import WEIGHTINGS, annealed_importance_sampling, euler
 from .smc import RESAMPLERS
 
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_cpu()
     try:
         return args.func(args)
     except (ValueError, TypeError, OSError) as exc:  # user mistakes: bad values, checkpoints, paths

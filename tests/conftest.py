@@ -17,3 +17,9 @@ def gen(seed: int) -> torch.Generator:
 # Standard normal quantile for a two-sided test that a correct implementation fails with
 # probability about 6e-5 per check (|z| > 4).
 Z = 4.0
+
+
+def pytest_configure(config):
+    from poe_demo.runtime import configure_cpu
+
+    configure_cpu()

@@ -11,6 +11,7 @@ from poe_demo.samplers import (
     annealed_importance_sampling,
     curvature,
     euler,
+    evaluate,
     langevin_refine,
     log_density_difference,
     rejection_sampling,
@@ -118,8 +119,10 @@ def test_langevin_keeps_a_gaussian_target_at_every_step_size():
     mean, std = E2.marginal(0.4)
     x = mean + std * torch.randn(40_000, 1, generator=g, dtype=torch.float64)
     for step_size in (0.1, 1.0, 1.9):
-        y, accepted = langevin_refine([E2], x, 0.4, 5, step_size, g)
+        end, accepted = langevin_refine([E2], evaluate([E2], x, 0.4), 0.4, 5, step_size, g)
+        y = end.x
         n = len(y)
+        torch.testing.assert_close(end.velocity, E2.velocity(y, 0.4))
         assert abs(y.mean().item() - mean) < Z * std / math.sqrt(n)
         assert abs(y.var().item() - std**2) < Z * std**2 * math.sqrt(2 / (n - 1))
         assert 0 < accepted.mean().item() <= 1

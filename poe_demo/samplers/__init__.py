@@ -3,6 +3,8 @@ from .ais import WEIGHTINGS, AISResult, AISState, ais_init, ais_level, annealed_
 from .euler import EulerResult, euler
 from .rejection import RejectionResult, rejection_sampling
 from .transitions import (
+    Evaluation,
+    evaluate,
     curvature,
     langevin_refine,
     log_density_difference,
@@ -15,6 +17,8 @@ from .transitions import (
 
 __all__ = [
     "AISResult",
+    "Evaluation",
+    "evaluate",
     "AISState",
     "EulerResult",
     "RejectionResult",

@@ -31,7 +31,7 @@ from ..paths import x_hat_from_velocity
 from ..rng import rand
 from ..smc import RESAMPLERS, effective_sample_size, normalize_log_weights, resample, reweight
 from ..validation import check_choice, check_count, check_range, check_state
-from .transitions import langevin_refine, ode_step, summed_velocity, time_grid, total_log_reward
+from .transitions import Evaluation, evaluate, langevin_refine, ode_step, time_grid, total_log_reward
 
 __all__ = ["AISState", "AISResult", "WEIGHTINGS", "ais_init", "ais_level", "annealed_importance_sampling"]
 
@@ -75,12 +75,17 @@ class AISResult:
         return torch.stack(path[::-1])
 
 
-def _observe(generative, discriminative, x: Tensor, t: float) -> tuple[Tensor | None, Tensor]:
-    """(summed velocity at t, sum_j r_j(x_hat)); at t = 0 the sample is its own x_hat."""
+def _reward(discriminative, at: Evaluation, t: float) -> Tensor:
+    """sum_j r_j(x_hat) ``[L]`` with x_hat = x - t v, the predicted clean sample (paper, line 10)."""
+    return total_log_reward(discriminative, x_hat_from_velocity(at.x, at.velocity, t))
+
+
+def _observe(generative, discriminative, x: Tensor, t: float) -> tuple[Evaluation | None, Tensor]:
+    """(experts evaluated at x, rewards of x_hat); at t = 0 there is no finite score and x is its own x_hat."""
     if t == 0:
         return None, total_log_reward(discriminative, x)
-    v = summed_velocity(generative, x, t)
-    return v, total_log_reward(discriminative, x_hat_from_velocity(x, v, t))
+    at_x = evaluate(generative, x, t)
+    return at_x, _reward(discriminative, at_x, t)
 
 
 def _resample_if(state: AISState, needed: bool, scheme: str, generator) -> tuple[AISState, Tensor]:
@@ -99,10 +104,10 @@ def _resample_if(state: AISState, needed: bool, scheme: str, generator) -> tuple
 
 def ais_init(generative, discriminative, x_init: Tensor, weighting: str = "incremental") -> AISState:
     """Level 0 (t = 1): weights exp(r(x_hat_0)) for the start x_init ~ noise, before any resampling."""
-    v, log_reward = _observe(generative, discriminative, x_init, 1.0)
+    at_x, log_reward = _observe(generative, discriminative, x_init, 1.0)
     log_weights = normalize_log_weights(log_reward)
     log_z = float(torch.logsumexp(log_reward, 0) - math.log(len(log_reward)))
-    return AISState(x_init, v, log_reward, log_weights, log_z if weighting == "incremental" else 0.0, 1.0)
+    return AISState(x_init, at_x.velocity, log_reward, log_weights, log_z if weighting == "incremental" else 0.0, 1.0)
 
 
 def ais_level(
@@ -127,29 +132,27 @@ def ais_level(
     degenerate.) With "paper" the particles move first and are weighted by their current reward.
     """
     w = ode_step(state.x, state.velocity, state.t, t_next)
-    moves = t_next > 0 and n_mcmc_steps > 0  # at t = 0 there is no finite score; w is x_hat already
-    if weighting == "paper":
-        x, accepted = langevin_refine(generative, w, t_next, n_mcmc_steps if moves else 0, step_size, generator)
-        v, log_reward = _observe(generative, discriminative, x, t_next)
-        state = AISState(x, v, log_reward, normalize_log_weights(log_reward), state.log_normalizer, t_next)
-        return state, float(accepted.mean())
+    at_w, r_w = _observe(generative, discriminative, w, t_next)
+    velocity = None if at_w is None else at_w.velocity
+    moves = at_w is not None and n_mcmc_steps > 0
+    if weighting == "paper":  # move, then weigh by the current reward
+        if not moves:
+            return AISState(w, velocity, r_w, normalize_log_weights(r_w), state.log_normalizer, t_next), 1.0
+        at_z, accepted = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator)
+        r_z = _reward(discriminative, at_z, t_next)
+        return AISState(at_z.x, at_z.velocity, r_z, normalize_log_weights(r_z), state.log_normalizer, t_next), float(accepted.mean())
 
-    if discriminative or not moves:
-        v_w, r_w = _observe(generative, discriminative, w, t_next)
-    else:  # no rewards: x_hat(w) is not needed and the velocity is taken after the move
-        v_w, r_w = None, torch.zeros_like(state.log_reward)
+    # incremental: weigh at the ODE output, then move with a kernel that keeps the weighted target
     log_weights, log_ratio = reweight(state.log_weights, r_w - state.log_reward)
-    log_z = state.log_normalizer + float(log_ratio)
+    state = AISState(w, velocity, r_w, log_weights, state.log_normalizer + float(log_ratio), t_next)
     if not moves:
-        return AISState(w, v_w, r_w, log_weights, log_z, t_next), 1.0
-
-    z, accepted = langevin_refine(generative, w, t_next, n_mcmc_steps, step_size, generator)
-    v_z, r_z = _observe(generative, discriminative, z, t_next)
-    if not discriminative:
-        return AISState(z, v_z, r_z, log_weights, log_z, t_next), float(accepted.mean())
-    keep_move = torch.log(rand(len(r_z), r_z, generator)) < r_z - r_w  # [L]
-    keep = keep_move.view(-1, *([1] * (z.ndim - 1)))
-    state = AISState(torch.where(keep, z, w), torch.where(keep, v_z, v_w), torch.where(keep_move, r_z, r_w), log_weights, log_z, t_next)
+        return state, 1.0
+    at_z, accepted = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator)
+    r_z = _reward(discriminative, at_z, t_next)
+    keep_move = torch.log(rand(len(r_z), r_z, generator)) < r_z - r_w  # [L]; always true without rewards
+    keep = keep_move.view(-1, *([1] * (w.ndim - 1)))
+    state = replace(state, x=torch.where(keep, at_z.x, w), velocity=torch.where(keep, at_z.velocity, velocity),
+                    log_reward=torch.where(keep_move, r_z, r_w))
     return state, float((accepted * keep_move).mean())
 
 

@@ -8,6 +8,7 @@ follows each ODE step with Langevin steps on the summed score.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
@@ -17,7 +18,9 @@ from ..experts.base import DiscriminativeExpert, GenerativeExpert
 from ..rng import rademacher_like, rand, randn_like
 
 __all__ = [
+    "Evaluation",
     "time_grid",
+    "evaluate",
     "summed_velocity",
     "summed_score",
     "total_log_reward",
@@ -39,6 +42,28 @@ def time_grid(n_steps: int, power: float = 2.0) -> Tensor:
     and makes the last step (from t_{T-1} = T^-power to 0) small.
     """
     return (1 - torch.arange(n_steps + 1, dtype=torch.float64) / n_steps) ** power
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Particles together with the summed velocity and score of the experts there, at one t."""
+
+    x: Tensor  # [L, ...]
+    velocity: Tensor  # [L, ...] sum_i v_i(x, t)
+    score: Tensor  # [L, ...] sum_i grad log p_{i,t}(x)
+
+
+def evaluate(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Evaluation:
+    """Summed velocity and score at x. An expert may offer ``velocity_and_score(x, t)`` to give
+    both from one network call (the axis experts do: their score is a function of the velocity)."""
+    velocity, score = torch.zeros_like(x), torch.zeros_like(x)
+    for e in experts:
+        if hasattr(e, "velocity_and_score"):
+            v, s = e.velocity_and_score(x, t)
+        else:
+            v, s = e.velocity(x, t), e.score(x, t)
+        velocity, score = velocity + v, score + s
+    return Evaluation(x, velocity, score)
 
 
 def summed_velocity(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Tensor:
@@ -98,12 +123,12 @@ def log_density_difference(x: Tensor, y: Tensor, score_x: Tensor, score_y: Tenso
 
 def langevin_refine(
     experts: Sequence[GenerativeExpert],
-    x: Tensor,
+    start: Evaluation,
     t: float,
     n_steps: int,
     step_size: float,
     generator: torch.Generator | None = None,
-) -> tuple[Tensor, Tensor]:
+) -> tuple[Evaluation, Tensor]:
     """K Metropolis-adjusted Langevin (MALA) steps on prod_i p_{i,t}, step h = step_size / (kappa d^(1/3)).
 
     Proposal z = x + h s(x) + sqrt(2h) xi, xi ~ N(0, I), accepted with probability
@@ -117,24 +142,27 @@ def langevin_refine(
     steady acceptance only if h shrinks like d^(-1/3) (Roberts and Rosenthal, 1998); for a
     1-D state the rule is h = step_size / kappa.
 
-    Returns (x ``[L, ...]``, fraction of steps accepted per particle ``[L]``).
+    ``start`` is :func:`evaluate` at the starting particles. Returns the evaluation at the final
+    particles and the fraction of steps accepted per particle ``[L]``.
     """
+    x, score, velocity = start.x, start.score, start.velocity
     n_particles = x.shape[0]
     accepted = torch.zeros(n_particles, dtype=x.dtype, device=x.device)
     if n_steps == 0:
-        return x, accepted + 1
-    score = summed_score(experts, x, t)
-    dim = x[0].numel()
-    h_flat = step_size / (curvature(experts, x, t, score, generator) * dim ** (1 / 3))  # [L]
+        return start, accepted + 1
+    h_flat = step_size / (curvature(experts, x, t, score, generator) * x[0].numel() ** (1 / 3))  # [L]
     h = h_flat.view(-1, *([1] * (x.ndim - 1)))
     for _ in range(n_steps):
-        z = x + h * score + torch.sqrt(2 * h) * randn_like(x, generator)
-        score_z = summed_score(experts, z, t)
-        log_q_forward = -(z - x - h * score).pow(2).flatten(1).sum(1) / (4 * h_flat)
-        log_q_backward = -(x - z - h * score_z).pow(2).flatten(1).sum(1) / (4 * h_flat)
-        log_alpha = log_density_difference(x, z, score, score_z) + log_q_backward - log_q_forward
+        xi = randn_like(x, generator)
+        z = x + h * score + torch.sqrt(2 * h) * xi
+        at_z = evaluate(experts, z, t)
+        log_q_forward = -0.5 * xi.pow(2).flatten(1).sum(1)  # z - x - h s(x) = sqrt(2h) xi
+        log_q_backward = -(x - z - h * at_z.score).pow(2).flatten(1).sum(1) / (4 * h_flat)
+        log_alpha = log_density_difference(x, z, score, at_z.score) + log_q_backward - log_q_forward
         accept = torch.log(rand(n_particles, log_alpha, generator)) < log_alpha
         keep = accept.view(-1, *([1] * (x.ndim - 1)))
-        x, score = torch.where(keep, z, x), torch.where(keep, score_z, score)
+        x = torch.where(keep, z, x)
+        score = torch.where(keep, at_z.score, score)
+        velocity = torch.where(keep, at_z.velocity, velocity)
         accepted += accept
-    return x, accepted / n_steps
+    return Evaluation(x, velocity, score), accepted / n_steps
