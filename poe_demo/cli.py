@@ -16,7 +16,7 @@ import torch
 from .data import PALETTE, sample_noise, sample_spheres
 from .experts import ColorMeanExpert, TrainingConfig, load_axis_experts, train_and_save
 from .experts.pretrained import DATA_DIR
-from .metrics import chamfer_distance, color_spread, dominant_channel, mean_color, radial_error
+from .metrics import chamfer_distance, color_spread, has_dominant_channel, mean_color, radial_error
 from .plotting import animate_cloud, plot_clouds
 from .rewards import ColorReward
 from .runtime import configure_cpu
@@ -97,7 +97,7 @@ def demo(args) -> int:
         extra = {"n_resamples": r.n_resamples, "min_ess": round(float(r.ess.min()), 2)}
         if target:
             channel = ("red", "green", "blue").index(target)
-            extra["best_is_target_dominant"] = bool(dominant_channel(r.best[None])[0] == channel)
+            extra["best_is_target_dominant"] = bool(has_dominant_channel(r.best[None], channel)[0])
             extra["best_mean_color"] = [round(c, 3) for c in mean_color(r.best[None])[0].tolist()]
         record(f"{name} (AIS)", r.particles, time.perf_counter() - start, **extra)
         shown[name] = r.best

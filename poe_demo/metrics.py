@@ -19,6 +19,7 @@ __all__ = [
     "color_spread",
     "color_distance",
     "dominant_channel",
+    "has_dominant_channel",
     "dominant_channel_probability",
     "best_of_l_bound",
 ]
@@ -63,11 +64,22 @@ def dominant_channel(x: Tensor) -> Tensor:
     return mean_color(x).argmax(-1)
 
 
+def has_dominant_channel(x: Tensor, channel: int, margin: float = 0.1) -> Tensor:
+    """Whether the mean color's ``channel`` exceeds both others by at least ``margin``: ``[L]`` bool.
+
+    Palette means are multiples of 1/3, so a margin of 0.1 counts the strict winners and refuses
+    ties (gray-ish clouds whose argmax only the jitter decides).
+    """
+    m = mean_color(x)
+    others = torch.cat([m[..., :channel], m[..., channel + 1:]], dim=-1)
+    return m[..., channel] >= others.max(dim=-1).values + margin
+
+
 def dominant_channel_probability(channel: int) -> float:
     """P(a noise cloud's mean color has ``channel`` strictly largest), exact over the 56 palette triples.
 
-    Ties between channels are counted as failures, so this is the chance that selecting the
-    right particle can succeed at all, for one particle.
+    This is the chance that one particle can succeed under :func:`has_dominant_channel`, since the
+    color expert never moves a cloud's mean color (10/56 for each of red, green and blue).
     """
     means = palette_triple_means()
     others = torch.cat([means[:, :channel], means[:, channel + 1:]], dim=1)

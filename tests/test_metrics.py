@@ -11,6 +11,7 @@ from poe_demo.metrics import (
     color_spread,
     dominant_channel,
     dominant_channel_probability,
+    has_dominant_channel,
     mean_color,
     radial_error,
 )
@@ -58,3 +59,12 @@ def test_dominant_channel_probability_by_enumeration():
 def test_best_of_l_bound():
     assert best_of_l_bound(0.25, 1) == pytest.approx(0.25)
     assert best_of_l_bound(0.25, 2) == pytest.approx(1 - 0.75**2)
+
+
+def test_has_dominant_channel_needs_a_margin():
+    x = sample_spheres(3, 6)
+    x[0, :, 3:] = torch.tensor([2 / 3, 1 / 3, 0.0])  # red leads by 1/3
+    x[1, :, 3:] = torch.tensor([1 / 3, 1 / 3, 0.0])  # red ties green
+    x[2, :, 3:] = torch.tensor([0.0, 1.0, 0.0])
+    assert has_dominant_channel(x, 0).tolist() == [True, False, False]
+    assert dominant_channel_probability(0) == pytest.approx(10 / 56)

@@ -3,7 +3,7 @@ from .axis import AxisFlowExpert, TrainingConfig, train_axis_expert
 from .base import DiscriminativeExpert, GenerativeExpert
 from .color import PALETTE_NOISE_SPREAD, ColorMeanExpert
 from .pretrained import CheckpointError, load_axis_experts, save_axis_experts, train_and_save
-from .gaussian import GaussianExpert, gaussian_product
+from .gaussian import GaussianExpert, GaussianMixtureExpert, gaussian_product
 from .sphere import ExactSphereExpert, sphere_posterior_mean
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "DiscriminativeExpert",
     "ExactSphereExpert",
     "GaussianExpert",
+    "GaussianMixtureExpert",
     "GenerativeExpert",
     "PALETTE_NOISE_SPREAD",
     "TrainingConfig",

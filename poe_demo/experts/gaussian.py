@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["GaussianExpert", "gaussian_product"]
+__all__ = ["GaussianExpert", "GaussianMixtureExpert", "gaussian_product"]
 
 
 class GaussianExpert:
@@ -70,3 +70,42 @@ def gaussian_product(means: Sequence[float], stds: Sequence[float]) -> tuple[flo
         - 0.5 * ((m**2 / s**2).sum() - mean**2 / var)
     )
     return float(mean), float(var.sqrt()), float(log_z)
+
+
+class GaussianMixtureExpert:
+    """Generative expert with data sum_k w_k N(mu_k, sigma_k^2) in every coordinate: isolated modes, exact scores.
+
+    Given the component k, (x_0, x_t) is jointly Gaussian, so p_t = sum_k w_k N(a_k, s_k^2) and the
+    velocity and score are the component ones averaged with responsibilities r_k(x) = P(k | x_t = x).
+    """
+
+    def __init__(self, means: Sequence[float], stds: Sequence[float], weights: Sequence[float] | None = None):
+        if len(means) != len(stds) or not means:
+            raise ValueError(f"means and stds must be equal-length non-empty lists, got {list(means)} and {list(stds)}")
+        weights = [1.0 / len(means)] * len(means) if weights is None else list(weights)
+        if len(weights) != len(means) or min(weights) <= 0:
+            raise ValueError(f"weights must be {len(means)} positive numbers, got {weights}")
+        self.components = [GaussianExpert(m, s) for m, s in zip(means, stds)]
+        self.log_weights = torch.tensor(weights, dtype=torch.float64).log() - math.log(sum(weights))
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{w:.2f} N({c.mean}, {c.std}^2)" for w, c in zip(self.log_weights.exp().tolist(), self.components))
+        return f"GaussianMixtureExpert({parts})"
+
+    def _log_joint(self, x: Tensor, t: float) -> Tensor:
+        """log w_k + log N(x; a_k, s_k^2): ``[K, *x.shape]``."""
+        return torch.stack([c.log_prob(x, t) for c in self.components]) + self.log_weights.to(x).view(-1, *[1] * x.ndim)
+
+    def _responsibilities(self, x: Tensor, t: float) -> Tensor:
+        return torch.softmax(self._log_joint(x, t), dim=0)
+
+    def log_prob(self, x: Tensor, t: float) -> Tensor:
+        return torch.logsumexp(self._log_joint(x, t), dim=0)
+
+    def score(self, x: Tensor, t: float) -> Tensor:
+        r = self._responsibilities(x, t)
+        return sum(r[k] * c.score(x, t) for k, c in enumerate(self.components))
+
+    def velocity(self, x: Tensor, t: float) -> Tensor:
+        r = self._responsibilities(x, t)
+        return sum(r[k] * c.velocity(x, t) for k, c in enumerate(self.components))

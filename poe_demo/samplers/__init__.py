@@ -1,6 +1,7 @@
 """Samplers for a product of experts, and the pieces they are built from."""
 from .ais import WEIGHTINGS, AISResult, AISState, ais_init, ais_level, annealed_importance_sampling
 from .euler import EulerResult, euler
+from .langevin import langevin_dynamics
 from .rejection import RejectionResult, rejection_sampling
 from .transitions import (
     Evaluation,
@@ -28,6 +29,7 @@ __all__ = [
     "annealed_importance_sampling",
     "curvature",
     "euler",
+    "langevin_dynamics",
     "langevin_refine",
     "log_density_difference",
     "ode_step",

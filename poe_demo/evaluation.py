@@ -1,0 +1,70 @@
+"""Experiments shared by the notebooks and the benchmarks: composed sphere experts, steering trials.
+
+Steering success is judged on the paper's output, the highest-reward particle: a trial succeeds
+when its mean color's target channel leads the other two by at least 0.1 (:func:`has_dominant_channel`). The color expert never changes a
+cloud's mean color, so a trial can only succeed if some particle *started* with the right mean:
+with L independent starts the rate is at most 1 - (1 - p)^L (:func:`~poe_demo.metrics.best_of_l_bound`).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import torch
+
+from .data import sample_noise
+from .experts import ColorMeanExpert, ExactSphereExpert, GenerativeExpert, load_axis_experts
+from .metrics import has_dominant_channel
+from .rewards import ColorReward
+from .samplers import annealed_importance_sampling
+
+__all__ = ["CHANNELS", "sphere_experts", "oracle_experts", "steering_trial", "success_rate", "success_curve"]
+
+CHANNELS = ("red", "green", "blue")
+
+
+def sphere_experts(axis_experts: dict | None = None) -> list[GenerativeExpert]:
+    """The composition of the notebooks: trained x, y, z experts and the color expert."""
+    axis = load_axis_experts() if axis_experts is None else axis_experts
+    return [axis["x"], axis["y"], axis["z"], ColorMeanExpert()]
+
+
+def oracle_experts() -> list[GenerativeExpert]:
+    """The same composition with the exact sphere velocity per axis: the ceiling for trained experts."""
+    return [ExactSphereExpert("x"), ExactSphereExpert("y"), ExactSphereExpert("z"), ColorMeanExpert()]
+
+
+def steering_trial(
+    generative: Sequence[GenerativeExpert],
+    color: str,
+    n_particles: int,
+    seed: int,
+    n_points: int = 64,
+    n_steps: int = 16,
+    n_mcmc_steps: int = 1,
+    weighting: str = "incremental",
+    shared_start: bool = False,
+) -> bool:
+    """One seeded run steered to ``color`` (red, green or blue): did the best particle come out that color?
+
+    ``shared_start=True`` starts every particle from the same noise cloud, i.e. importance
+    sampling over L correlated rollouts of one start instead of L independent starts.
+    """
+    if color not in CHANNELS:
+        raise ValueError(f"steering trials judge a dominant channel: color must be one of {CHANNELS}, got {color!r}")
+    g = torch.Generator().manual_seed(seed)
+    noise = sample_noise(1 if shared_start else n_particles, n_points, generator=g)
+    noise = noise.expand(n_particles, -1, -1).clone() if shared_start else noise
+    result = annealed_importance_sampling(generative, ColorReward(color), noise, n_steps, n_mcmc_steps,
+                                          weighting=weighting, generator=g)
+    return bool(has_dominant_channel(result.best[None], CHANNELS.index(color))[0])
+
+
+def success_rate(generative, color: str, n_particles: int, seeds: Iterable[int], **kwargs) -> float:
+    """Fraction of seeded :func:`steering_trial` runs that succeed."""
+    outcomes = [steering_trial(generative, color, n_particles, seed, **kwargs) for seed in seeds]
+    return sum(outcomes) / len(outcomes)
+
+
+def success_curve(generative, color: str, particle_counts: Iterable[int], seeds: Sequence[int], **kwargs) -> dict[int, float]:
+    """{L: success rate over the seeds} for each particle count."""
+    return {n: success_rate(generative, color, n, seeds, **kwargs) for n in particle_counts}
