@@ -11,6 +11,7 @@ from poe_demo.experts import (
     ColorMeanExpert,
     ExactSphereExpert,
     GaussianExpert,
+    GaussianMixtureExpert,
     GenerativeExpert,
     TrainingConfig,
     gaussian_product,
@@ -158,3 +159,20 @@ def test_training_is_reproducible_and_learns():
 def test_experts_reject_bad_arguments(make):
     with pytest.raises(ValueError):
         make()
+
+
+@pytest.mark.parametrize("t", [0.0, 0.3, 0.9])
+def test_mixture_score_is_the_gradient_of_its_log_density(t):
+    expert = GaussianMixtureExpert([-2.0, 1.5], [0.3, 0.6], [0.3, 0.7])
+    x = torch.linspace(-4, 4, 33, dtype=torch.float64).requires_grad_(True)
+    (grad,) = torch.autograd.grad(expert.log_prob(x, t).sum(), x)
+    torch.testing.assert_close(expert.score(x.detach(), t), grad)
+
+
+@pytest.mark.parametrize("t", [0.2, 0.6])
+def test_mixture_velocity_and_score_satisfy_the_gaussian_noise_conversion(t):
+    from poe_demo.paths import score_from_velocity
+
+    expert = GaussianMixtureExpert([-2.0, 1.5], [0.3, 0.6], [0.3, 0.7])
+    x = torch.linspace(-4, 4, 33, dtype=torch.float64)
+    torch.testing.assert_close(score_from_velocity(x, expert.velocity(x, t), t), expert.score(x, t))

@@ -12,6 +12,7 @@ from poe_demo.samplers import (
     curvature,
     euler,
     evaluate,
+    langevin_dynamics,
     langevin_refine,
     log_density_difference,
     rejection_sampling,
@@ -184,3 +185,20 @@ def test_lineage_follows_ancestors_back_to_the_start():
     # every step of the path is a particle that existed at that level
     for k in range(7):
         assert (r.trajectory[k] == path[k]).all(-1).any()
+
+
+def test_langevin_dynamics_without_noise_climbs_to_the_mode():
+    path = langevin_dynamics(E2, torch.tensor([[3.0], [-2.0]]), t=0.0, step_size=0.05, n_steps=400, noise=False)
+    torch.testing.assert_close(path[-1], torch.full((2, 1), 1.3), atol=1e-4, rtol=0)
+
+
+def test_langevin_dynamics_with_noise_has_the_known_step_size_bias():
+    # Unadjusted Langevin on N(m, s^2) with step h settles at variance s^2 / (1 - h / (2 s^2)).
+    g = gen(14)
+    mean, std = E2.marginal(0.5)
+    h = 0.4 * std**2
+    x = mean + std * torch.randn(20_000, 1, generator=g, dtype=torch.float64)
+    y = langevin_dynamics(E2, x, 0.5, h, 60, generator=g)[-1].squeeze(1)
+    expected = std**2 / (1 - h / (2 * std**2))
+    assert abs(y.var().item() - expected) < Z * expected * math.sqrt(2 / (len(y) - 1))
+    assert abs(y.var().item() - std**2) > 5 * std**2 * math.sqrt(2 / (len(y) - 1))  # the bias MALA removes
