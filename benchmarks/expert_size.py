@@ -13,24 +13,16 @@ import argparse
 import torch
 
 from common import median_seconds, write_json
-from poe_demo.data import sample_noise, sample_sphere_points
+from poe_demo.data import sample_noise
 from poe_demo.experts import ColorMeanExpert, ExactSphereExpert, TrainingConfig, train_axis_expert
-from poe_demo.metrics import radial_error
-from poe_demo.paths import interpolate
+from poe_demo.metrics import radial_error, relative_velocity_error
 from poe_demo.samplers import annealed_importance_sampling
 
 TIMES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
 
 
-def relative_errors(expert, n: int = 20_000, seed: int = 123) -> list[float]:
-    g = torch.Generator().manual_seed(seed)
-    oracle, errors = ExactSphereExpert(expert.axis), []
-    with torch.no_grad():
-        for t in TIMES:
-            x = interpolate(sample_sphere_points(n, generator=g), torch.randn(n, 3, generator=g), t)
-            exact = oracle.velocity(x, t)[:, expert.column]
-            errors.append(float((expert(x, t) - exact).norm() / exact.norm()))
-    return errors
+def relative_errors(expert) -> list[float]:
+    return [relative_velocity_error(expert, ExactSphereExpert(expert.axis), t) for t in TIMES]
 
 
 def main() -> None:

@@ -10,7 +10,8 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from .data import RGB, as_rgb, golden_spiral_sphere, palette_triple_means
+from .data import RGB, as_rgb, golden_spiral_sphere, palette_triple_means, sample_sphere_points
+from .paths import interpolate
 
 __all__ = [
     "radial_error",
@@ -22,6 +23,7 @@ __all__ = [
     "has_dominant_channel",
     "dominant_channel_probability",
     "best_of_l_bound",
+    "relative_velocity_error",
 ]
 
 
@@ -90,3 +92,16 @@ def dominant_channel_probability(channel: int) -> float:
 def best_of_l_bound(p: float, n_particles: int) -> float:
     """1 - (1 - p)^L: the chance that at least one of L independent particles succeeds."""
     return 1.0 - (1.0 - p) ** n_particles
+
+
+@torch.no_grad()
+def relative_velocity_error(expert, reference, t: float, n_points: int = 20_000, seed: int = 123) -> float:
+    """|v - v_ref| / |v_ref| over n points x_t = (1 - t) x_0 + t eps of the unit sphere's path at time t.
+
+    Both experts are evaluated on states ``[n, 3]``; only the columns the reference moves count.
+    """
+    g = torch.Generator().manual_seed(seed)
+    x = interpolate(sample_sphere_points(n_points, generator=g), torch.randn(n_points, 3, generator=g), t)
+    exact = reference.velocity(x, t)
+    moved = exact.abs().sum(0) > 0
+    return float((expert.velocity(x, t)[:, moved] - exact[:, moved]).norm() / exact[:, moved].norm())

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from .data import RGB
 
-__all__ = ["cloud_colors", "draw_cloud", "plot_clouds", "plot_ess", "animate_cloud", "plotly_cloud"]
+__all__ = ["cloud_colors", "draw_cloud", "plot_clouds", "plot_ess", "animate_cloud", "plotly_cloud", "plotly_animation", "scatter3d_trace"]
 
 
 def cloud_colors(x: Tensor) -> np.ndarray:
@@ -67,15 +67,41 @@ def animate_cloud(path_of_cloud: Tensor, times: Tensor, path: str | Path, fps: i
     return Path(path)
 
 
+def scatter3d_trace(x: Tensor, size: int = 3):
+    """A plotly 3-D scatter trace of one cloud ``[N, 6]``, colored by its rgb columns."""
+    import plotly.graph_objects as go
+
+    xyz = x[..., :3].detach().cpu().numpy().round(3)  # rounded: smaller files, stable outputs
+    colors = [f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in cloud_colors(x) * 255]
+    return go.Scatter3d(x=xyz[:, 0], y=xyz[:, 1], z=xyz[:, 2], mode="markers",
+                        marker=dict(size=size, color=colors), hoverinfo="skip")
+
+
+def _cube_layout(fig, title: str, limit: float = 1.6):
+    axis = dict(range=[-limit, limit], showticklabels=False, title="", autorange=False)
+    fig.update_layout(title=title, width=460, height=460, margin=dict(l=0, r=0, t=30, b=0),
+                      scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"))
+    return fig
+
+
 def plotly_cloud(x: Tensor, title: str = "", size: int = 3):
     """An interactive 3-D scatter of one cloud ``[N, 6]`` (needs plotly, the notebooks extra)."""
     import plotly.graph_objects as go
 
-    xyz = x[..., :3].detach().cpu().numpy().round(4)
-    colors = [f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in cloud_colors(x) * 255]
-    fig = go.Figure(go.Scatter3d(x=xyz[:, 0], y=xyz[:, 1], z=xyz[:, 2], mode="markers",
-                                 marker=dict(size=size, color=colors), hoverinfo="skip"))
-    axis = dict(range=[-1.6, 1.6], showticklabels=False, title="")
-    fig.update_layout(title=title, width=420, height=420, margin=dict(l=0, r=0, t=30, b=0),
-                      scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"))
-    return fig
+    return _cube_layout(go.Figure(scatter3d_trace(x, size)), title)
+
+
+def plotly_animation(clouds: Tensor, labels: list[str], title: str = "", size: int = 3, limit: float = 2.5):
+    """A 3-D scatter with a play button and a slider over frames ``[F, N, 6]`` labelled ``labels``."""
+    import plotly.graph_objects as go
+
+    frames = [go.Frame(data=[scatter3d_trace(c, size)], name=label) for c, label in zip(clouds, labels)]
+    fig = go.Figure(data=frames[0].data, frames=frames)
+    step = dict(frame=dict(duration=300, redraw=True), mode="immediate", transition=dict(duration=0))
+    fig.update_layout(
+        updatemenus=[dict(type="buttons", showactive=False, x=0.05, y=0.05,
+                          buttons=[dict(label="play", method="animate", args=[None, step])])],
+        sliders=[dict(active=0, x=0.2, len=0.75, y=0.05,
+                      steps=[dict(label=label, method="animate", args=[[label], step]) for label in labels])],
+    )
+    return _cube_layout(fig, title, limit)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import torch
 from torch import Tensor
@@ -171,12 +172,14 @@ def annealed_importance_sampling(
     keep_trajectory: bool = False,
     time_power: float = 2.0,
     progress: bool = False,
+    callback: Callable[[int, AISState], None] | None = None,
 ) -> AISResult:
     """Sample prod_i p_i(x) prod_j exp(r_j(x)) with L = x_init.shape[0] particles over n_steps levels.
 
     ``step_size`` is the Langevin step in units of the local curvature (h = step_size / kappa,
     see :func:`langevin_refine`); it must be in (0, 2). With ``n_mcmc_steps=0`` the particles
-    follow the summed-velocity ODE and only the weights carry the product.
+    follow the summed-velocity ODE and only the weights carry the product. ``callback(k, state)``
+    is called after level k (k = 0..T), e.g. to drive a progress bar.
     """
     generative = as_expert_list(generative, GenerativeExpert, "generative", allow_empty=False)
     discriminative = as_expert_list(discriminative, DiscriminativeExpert, "discriminative", allow_empty=True)
@@ -206,6 +209,8 @@ def annealed_importance_sampling(
         ess_levels.append(ess)
         if keep_trajectory:
             parents.append(idx)
+        if callback is not None:
+            callback(len(ess_levels) - 1, state)
     if not bool(torch.isfinite(state.x).all()):
         raise FloatingPointError("the sampler diverged (non-finite particles); try a smaller step_size or more n_steps")
     rank = state.log_reward if discriminative else state.log_weights

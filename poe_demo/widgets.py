@@ -1,0 +1,138 @@
+"""The playground: ipywidgets controls around the annealed sampler on the sphere experts.
+
+Every change of a control re-runs the sampler (sliders report on release, so dragging does not
+queue runs) and redraws a plotly figure: the best particle in 3-D and the ESS over the levels.
+Bad input, such as a color the picker cannot parse, shows a message instead of a traceback.
+"""
+from __future__ import annotations
+
+import time
+
+import ipywidgets as w
+import torch
+from IPython.display import display
+from matplotlib.colors import to_rgb
+
+from .data import PALETTE, sample_noise
+from .evaluation import sphere_experts
+from .metrics import color_distance, color_spread, mean_color, radial_error
+from .plotting import scatter3d_trace
+from .rewards import ColorReward
+from .samplers import WEIGHTINGS, annealed_importance_sampling
+from .smc import RESAMPLERS
+
+__all__ = ["Playground", "picker_to_rgb"]
+
+DEFAULTS = dict(n_particles=16, color="red", strength=10.0, n_steps=32, n_mcmc_steps=2, step_size=0.5,
+                resampling="systematic", weighting="incremental", seed=0)
+
+
+def picker_to_rgb(value: str) -> tuple[float, float, float]:
+    """A color picker's value ('#rrggbb', '#rgb' or a color name) -> RGB in [0, 1]."""
+    try:
+        return tuple(float(c) for c in to_rgb(value))
+    except ValueError:
+        raise ValueError(f"cannot read the picker color {value!r}: use #rrggbb, #rgb or a color name") from None
+
+
+class Playground:
+    """Build with ``Playground()``, show with ``display(playground)``; ``run()`` samples with the current controls."""
+
+    def __init__(self, generative=None, n_points: int = 256, **defaults):
+        self.generative = sphere_experts() if generative is None else generative
+        self.n_points = n_points
+        d = {**DEFAULTS, **defaults}
+        slider = dict(continuous_update=False, style={"description_width": "110px"})
+        self.controls = {
+            "n_particles": w.IntSlider(d["n_particles"], 1, 64, description="particles L", **slider),
+            "color": w.Dropdown(options=list(PALETTE) + ["picker"], value=d["color"], description="reward color"),
+            "picker": w.ColorPicker(value="#ff8000", description="picker color", concise=False),
+            "strength": w.FloatText(d["strength"], description="reward strength", step=1.0),
+            "n_steps": w.IntSlider(d["n_steps"], 2, 256, description="levels T", **slider),
+            "n_mcmc_steps": w.IntSlider(d["n_mcmc_steps"], 0, 10, description="MCMC steps K", **slider),
+            "step_size": w.FloatSlider(d["step_size"], min=0.05, max=1.95, step=0.05, description="step size", **slider),
+            "resampling": w.Dropdown(options=sorted(RESAMPLERS), value=d["resampling"], description="resampling"),
+            "weighting": w.Dropdown(options=list(WEIGHTINGS), value=d["weighting"], description="weighting"),
+            "seed": w.IntText(d["seed"], description="seed"),
+        }
+        self.progress = w.IntProgress(0, 0, 1, description="sampling")
+        self.status = w.HTML()
+        self.plot = w.Output()
+        self.n_runs, self.last_settings, self.last_result, self.figure = 0, None, None, None
+        for control in self.controls.values():
+            control.observe(lambda change: self.run(), names="value")
+        self.widget = w.VBox([w.HBox([w.VBox(list(self.controls.values())[:5]), w.VBox(list(self.controls.values())[5:])]),
+                              w.HBox([self.progress, self.status]), self.plot])
+        self.run()
+
+    def _ipython_display_(self):
+        display(self.widget)
+
+    def settings(self) -> dict:
+        """The current control values, with the picker resolved to an RGB triple."""
+        s = {name: control.value for name, control in self.controls.items()}
+        s["target"] = picker_to_rgb(s["picker"]) if s["color"] == "picker" else s["color"]
+        return s
+
+    def _message(self, text: str, kind: str = "error") -> None:
+        color = {"error": "#b00020", "note": "#8a6d00", "ok": "#2e7d32"}[kind]
+        self.status.value = f'<span style="color:{color}">{text}</span>'
+
+    def run(self):
+        """Sample with the current settings and redraw; returns the result, or None after showing an error."""
+        try:
+            s = self.settings()
+            reward = ColorReward(s["target"], s["strength"])
+        except (ValueError, TypeError) as exc:
+            self._message(str(exc))
+            return None
+        self.progress.max, self.progress.value = s["n_steps"], 0
+        start = time.perf_counter()
+        g = torch.Generator().manual_seed(int(s["seed"]))
+        try:
+            result = annealed_importance_sampling(
+                self.generative, reward, sample_noise(s["n_particles"], self.n_points, generator=g), s["n_steps"],
+                s["n_mcmc_steps"], step_size=s["step_size"], resampling=s["resampling"], weighting=s["weighting"],
+                generator=g, callback=lambda k, state: setattr(self.progress, "value", k))
+        except (ValueError, TypeError, FloatingPointError) as exc:
+            self._message(str(exc))
+            return None
+        seconds = time.perf_counter() - start
+        self.n_runs, self.last_settings, self.last_result = self.n_runs + 1, s, result
+        self.figure = self._draw(result, s)
+        m = self.readout()
+        note = "one particle: nothing to select or resample, so the reward cannot steer. " if s["n_particles"] == 1 else ""
+        self._message(f"{note}best particle: radial error {m['radial_error']:.4f}, mean color {m['mean_color']}, "
+                      f"distance to target {m['color_distance']:.3f}; resampled {result.n_resamples}x; {seconds:.2f} s",
+                      "note" if note else "ok")
+        return result
+
+    def readout(self) -> dict:
+        """Rounded metrics of the last run's best particle (stable for printing)."""
+        best = self.last_result.best[None]
+        return {
+            "radial_error": round(float(radial_error(best)), 4),
+            "color_spread": round(float(color_spread(best)), 4),
+            "mean_color": [round(c, 2) for c in mean_color(best)[0].tolist()],
+            "color_distance": round(float(color_distance(best, ColorReward(self.last_settings["target"]).target)), 3),
+            "n_resamples": self.last_result.n_resamples,
+            "min_ess": round(float(self.last_result.ess.min()), 2),
+        }
+
+    def _draw(self, result, s: dict):
+        import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
+
+        fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], specs=[[{"type": "scene"}, {"type": "xy"}]],
+                            subplot_titles=("best particle", "effective sample size"))
+        fig.add_trace(scatter3d_trace(result.best), row=1, col=1)
+        fig.add_trace(go.Scatter(x=result.times.numpy().round(4), y=result.ess.numpy().round(2), mode="lines"), row=1, col=2)
+        axis = dict(range=[-1.6, 1.6], showticklabels=False, title="")
+        fig.update_layout(height=380, width=820, showlegend=False, margin=dict(l=0, r=10, t=30, b=0),
+                          scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"))
+        fig.update_xaxes(title="t (noise -> data)", autorange="reversed", row=1, col=2)
+        fig.update_yaxes(title="ESS", range=[0, s["n_particles"] * 1.05], row=1, col=2)
+        with self.plot:
+            self.plot.clear_output(wait=True)
+            display(fig)
+        return fig
