@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test weights clean
+.PHONY: setup demo test notebooks weights clean
 
 setup: $(STAMP)
 
@@ -18,9 +18,14 @@ $(STAMP): pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/poe-demo demo --out outputs
 
-## The test suite
+## The test suite: library tests, then every notebook re-run and compared with its stored outputs
 test: setup
 	$(BIN)/pytest tests
+	$(BIN)/pytest --nbval --nbval-current-env notebooks
+
+## Re-execute every notebook in place (after changing the library or a notebook), then `make test`
+notebooks: setup
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 
 ## Retrain the shipped axis experts and rewrite data/manifest.json
 weights: setup

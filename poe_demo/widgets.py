@@ -6,6 +6,7 @@ Bad input, such as a color the picker cannot parse, shows a message instead of a
 """
 from __future__ import annotations
 
+import json
 import time
 
 import ipywidgets as w
@@ -132,7 +133,8 @@ class Playground:
                           scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"))
         fig.update_xaxes(title="t (noise -> data)", autorange="reversed", row=1, col=2)
         fig.update_yaxes(title="ESS", range=[0, s["n_particles"] * 1.05], row=1, col=2)
-        with self.plot:
-            self.plot.clear_output(wait=True)
-            display(fig)
+        # Set the Output widget's state directly instead of capturing a display(): it works the same
+        # with or without a frontend (headless tests, nbval), and the plotly mimetype renders offline.
+        bundle = {"application/vnd.plotly.v1+json": json.loads(fig.to_json()), "text/plain": "<plotly figure>"}
+        self.plot.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
         return fig

@@ -1,5 +1,5 @@
 """Samplers for a product of experts, and the pieces they are built from."""
-from .ais import WEIGHTINGS, AISResult, AISState, ais_init, ais_level, annealed_importance_sampling
+from .ais import WEIGHTINGS, AISResult, AISState, ais_init, ais_level, annealed_importance_sampling, resample_state
 from .euler import EulerResult, euler
 from .langevin import langevin_dynamics
 from .rejection import RejectionResult, rejection_sampling
@@ -34,6 +34,7 @@ __all__ = [
     "log_density_difference",
     "ode_step",
     "rejection_sampling",
+    "resample_state",
     "summed_score",
     "summed_velocity",
     "time_grid",

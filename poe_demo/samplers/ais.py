@@ -34,7 +34,7 @@ from ..smc import RESAMPLERS, effective_sample_size, normalize_log_weights, resa
 from ..validation import check_choice, check_count, check_range, check_state
 from .transitions import Evaluation, evaluate, langevin_refine, ode_step, time_grid, total_log_reward
 
-__all__ = ["AISState", "AISResult", "WEIGHTINGS", "ais_init", "ais_level", "annealed_importance_sampling"]
+__all__ = ["AISState", "AISResult", "WEIGHTINGS", "ais_init", "ais_level", "resample_state", "annealed_importance_sampling"]
 
 WEIGHTINGS = ("incremental", "paper")
 
@@ -89,20 +89,21 @@ def _observe(generative, discriminative, x: Tensor, t: float) -> tuple[Evaluatio
     return at_x, _reward(discriminative, at_x, t)
 
 
-def _resample_if(state: AISState, needed: bool, scheme: str, generator) -> tuple[AISState, Tensor]:
-    n = len(state.log_weights)
-    if not needed:
-        return state, torch.arange(n, device=state.x.device)
+def resample_state(state: AISState, scheme: str = "systematic", generator: torch.Generator | None = None
+                   ) -> tuple[AISState, Tensor]:
+    """Draw L ancestors by their weights, copy them, and reset the weights to 1/L: (new state, ancestors ``[L]``)."""
     idx = resample(state.log_weights, scheme, generator)
-    return replace(
+    state = replace(
         state,
         x=state.x[idx],
         velocity=None if state.velocity is None else state.velocity[idx],
         log_reward=state.log_reward[idx],
-        log_weights=torch.full_like(state.log_weights, -math.log(n)),
-    ), idx
+        log_weights=torch.full_like(state.log_weights, -math.log(len(idx))),
+    )
+    return state, idx
 
 
+@torch.no_grad()
 def ais_init(generative, discriminative, x_init: Tensor, weighting: str = "incremental") -> AISState:
     """Level 0 (t = 1): weights exp(r(x_hat_0)) for the start x_init ~ noise, before any resampling."""
     at_x, log_reward = _observe(generative, discriminative, x_init, 1.0)
@@ -111,6 +112,7 @@ def ais_init(generative, discriminative, x_init: Tensor, weighting: str = "incre
     return AISState(x_init, at_x.velocity, log_reward, log_weights, log_z if weighting == "incremental" else 0.0, 1.0)
 
 
+@torch.no_grad()
 def ais_level(
     state: AISState,
     t_next: float,
@@ -204,8 +206,11 @@ def annealed_importance_sampling(
         needed = weighting == "paper" or ess < ess_threshold * n_particles
         if keep_trajectory:
             path.append(state.x)
-        state, idx = _resample_if(state, needed and n_particles > 1, resampling, generator)
-        n_resamples += int(needed and n_particles > 1)
+        if needed and n_particles > 1:
+            state, idx = resample_state(state, resampling, generator)
+            n_resamples += 1
+        else:
+            idx = torch.arange(n_particles, device=state.x.device)
         ess_levels.append(ess)
         if keep_trajectory:
             parents.append(idx)

@@ -53,6 +53,7 @@ class Evaluation:
     score: Tensor  # [L, ...] sum_i grad log p_{i,t}(x)
 
 
+@torch.no_grad()
 def evaluate(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Evaluation:
     """Summed velocity and score at x. An expert may offer ``velocity_and_score(x, t)`` to give
     both from one network call (the axis experts do: their score is a function of the velocity)."""
@@ -121,6 +122,7 @@ def log_density_difference(x: Tensor, y: Tensor, score_x: Tensor, score_y: Tenso
     return 0.5 * ((score_x + score_y) * (y - x)).flatten(1).sum(1)
 
 
+@torch.no_grad()
 def langevin_refine(
     experts: Sequence[GenerativeExpert],
     start: Evaluation,
