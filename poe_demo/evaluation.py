@@ -15,9 +15,10 @@ from .data import sample_noise
 from .experts import ColorMeanExpert, ExactSphereExpert, GenerativeExpert, load_axis_experts
 from .metrics import has_dominant_channel
 from .rewards import ColorReward
-from .samplers import annealed_importance_sampling
+from .samplers import annealed_importance_sampling, euler, rejection_sampling
 
-__all__ = ["CHANNELS", "sphere_experts", "oracle_experts", "steering_trial", "success_rate", "success_curve"]
+__all__ = ["CHANNELS", "sphere_experts", "oracle_experts", "steering_trial", "rejection_trial", "success_rate",
+           "success_curve"]
 
 CHANNELS = ("red", "green", "blue")
 
@@ -59,12 +60,36 @@ def steering_trial(
     return bool(has_dominant_channel(result.best[None], CHANNELS.index(color))[0])
 
 
-def success_rate(generative, color: str, n_particles: int, seeds: Iterable[int], **kwargs) -> float:
-    """Fraction of seeded :func:`steering_trial` runs that succeed."""
-    outcomes = [steering_trial(generative, color, n_particles, seed, **kwargs) for seed in seeds]
+def rejection_trial(
+    generative: Sequence[GenerativeExpert],
+    color: str,
+    n_particles: int,
+    seed: int,
+    n_points: int = 64,
+    n_steps: int = 16,
+    n_mcmc_steps: int = 1,
+) -> bool:
+    """Rejection sampling given the budget of an annealed run with L particles: did it return a cloud of ``color``?
+
+    The annealed run evaluates the experts about L (K + 2) times per level; an Euler sample costs
+    one evaluation per level, so rejection gets L (K + 2) proposals, each kept with probability
+    exp(r(x)) (r <= 0). It returns the first kept proposal, and fails if it keeps none.
+    """
+    if color not in CHANNELS:
+        raise ValueError(f"rejection trials judge a dominant channel: color must be one of {CHANNELS}, got {color!r}")
+    g = torch.Generator().manual_seed(seed)
+    reward = ColorReward(color)
+    result = rejection_sampling(lambda n, gen: euler(generative, sample_noise(n, n_points, generator=gen), n_steps).particles,
+                                reward.log_reward, n_particles * (n_mcmc_steps + 2), g)
+    return len(result.samples) > 0 and bool(has_dominant_channel(result.samples[:1], CHANNELS.index(color))[0])
+
+
+def success_rate(generative, color: str, n_particles: int, seeds: Iterable[int], trial=steering_trial, **kwargs) -> float:
+    """Fraction of seeded trials (:func:`steering_trial` or :func:`rejection_trial`) that succeed."""
+    outcomes = [trial(generative, color, n_particles, seed, **kwargs) for seed in seeds]
     return sum(outcomes) / len(outcomes)
 
 
 def success_curve(generative, color: str, particle_counts: Iterable[int], seeds: Sequence[int], **kwargs) -> dict[int, float]:
-    """{L: success rate over the seeds} for each particle count."""
+    """{L: success rate over the seeds} for each particle count (keyword arguments go to :func:`success_rate`)."""
     return {n: success_rate(generative, color, n, seeds, **kwargs) for n in particle_counts}

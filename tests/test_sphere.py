@@ -43,3 +43,11 @@ def test_one_shared_start_cannot_steer_beyond_one_particle(composed):
     # p = 10/56; P(Binomial(20, p) >= 11) is about 1e-4.
     shared = success_rate(composed, "red", n_particles=32, seeds=range(20), shared_start=True)
     assert shared <= 0.5
+
+
+def test_rejection_with_the_same_budget_succeeds_less_often_than_smc(composed):
+    from poe_demo.evaluation import rejection_trial
+
+    rejection = success_rate(composed, "red", n_particles=8, seeds=range(20), trial=rejection_trial)
+    smc = success_rate(composed, "red", n_particles=8, seeds=range(20))
+    assert 0 <= rejection <= 1 and smc >= rejection
