@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test notebooks weights clean
+.PHONY: setup demo test notebooks bench weights clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,10 @@ test: setup
 ## Re-execute every notebook in place (after changing the library or a notebook), then `make test`
 notebooks: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
+
+## Speed and quality benchmarks: JSON and figures in benchmarks/results/ (about 15 minutes)
+bench: setup
+	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py
 
 ## Retrain the shipped axis experts and rewrite data/manifest.json
 weights: setup

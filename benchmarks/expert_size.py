@@ -9,13 +9,15 @@ batch of L * N points, and the radial error and time of AIS at the benchmark set
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import torch
 
-from common import median_seconds, write_json
+from common import RESULTS, median_seconds, write_json
 from poe_demo.data import sample_noise
 from poe_demo.experts import ColorMeanExpert, ExactSphereExpert, TrainingConfig, train_axis_expert
 from poe_demo.metrics import radial_error, relative_velocity_error
+from poe_demo.runtime import configure_cpu
 from poe_demo.samplers import annealed_importance_sampling
 
 TIMES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
@@ -28,8 +30,10 @@ def relative_errors(expert) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes and runs (smoke test)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    sizes = [(8, 1)] if args.quick else [(16, 2), (24, 2), (32, 2), (48, 2), (64, 3)]
+    configure_cpu()
+    sizes = [(8, 1)] if args.quick else [(16, 2), (24, 2), (32, 2), (32, 3), (48, 2), (64, 3)]
     n_train = 20 if args.quick else TrainingConfig.n_steps
     L, N, T, K = (2, 32, 4, 1) if args.quick else (32, 512, 128, 3)
     noise = sample_noise(L, N, generator=torch.Generator().manual_seed(0))
@@ -57,7 +61,7 @@ def main() -> None:
         rows.append(row)
         print(row, flush=True)
     write_json("expert_size_quick.json" if args.quick else "expert_size.json",
-               {"setting": {"L": L, "N": N, "T": T, "K": K, "train_steps": n_train}, "rows": rows})
+               {"setting": {"L": L, "N": N, "T": T, "K": K, "train_steps": n_train}, "rows": rows}, directory=args.out)
 
 
 if __name__ == "__main__":

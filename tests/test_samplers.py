@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from conftest import Z, gen
-from poe_demo.experts import GaussianExpert, gaussian_product
+from poe_demo.experts import GaussianExpert, GaussianMixtureExpert, gaussian_product
 from poe_demo.rewards import GaussianReward
 from poe_demo.samplers import (
     annealed_importance_sampling,
@@ -202,3 +202,20 @@ def test_langevin_dynamics_with_noise_has_the_known_step_size_bias():
     expected = std**2 / (1 - h / (2 * std**2))
     assert abs(y.var().item() - expected) < Z * expected * math.sqrt(2 / (len(y) - 1))
     assert abs(y.var().item() - std**2) > 5 * std**2 * math.sqrt(2 / (len(y) - 1))  # the bias MALA removes
+
+
+def test_mala_acceptance_shortcut_equals_the_full_metropolis_hastings_ratio():
+    # log alpha = [log p(z) - log p(x)] + log q(x|z) - log q(z|x), with the trapezoid density
+    # difference, written out in full; the sampler uses the closed form h/4 (|s(x)|^2 - |s(z)|^2).
+    mixture = GaussianMixtureExpert([-1.0, 2.0], [0.4, 0.7])
+    g = gen(15)
+    x = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    h = 0.3
+    xi = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    s_x = mixture.score(x, 0.2)
+    z = x + h * s_x + math.sqrt(2 * h) * xi
+    s_z = mixture.score(z, 0.2)
+    log_q_forward = -((z - x - h * s_x) ** 2).sum(1) / (4 * h)
+    log_q_backward = -((x - z - h * s_z) ** 2).sum(1) / (4 * h)
+    full = log_density_difference(x, z, s_x, s_z) + log_q_backward - log_q_forward
+    torch.testing.assert_close(h / 4 * ((s_x**2).sum(1) - (s_z**2).sum(1)), full)
