@@ -34,6 +34,13 @@ def oracle_experts() -> list[GenerativeExpert]:
     return [ExactSphereExpert("x"), ExactSphereExpert("y"), ExactSphereExpert("z"), ColorMeanExpert()]
 
 
+def _target_channel(color: str) -> int:
+    """Trials judge a dominant channel, so the target must be red, green or blue."""
+    if color not in CHANNELS:
+        raise ValueError(f"trials judge a dominant channel: color must be one of {CHANNELS}, got {color!r}")
+    return CHANNELS.index(color)
+
+
 def steering_trial(
     generative: Sequence[GenerativeExpert],
     color: str,
@@ -50,14 +57,13 @@ def steering_trial(
     ``shared_start=True`` starts every particle from the same noise cloud, i.e. importance
     sampling over L correlated rollouts of one start instead of L independent starts.
     """
-    if color not in CHANNELS:
-        raise ValueError(f"steering trials judge a dominant channel: color must be one of {CHANNELS}, got {color!r}")
+    channel = _target_channel(color)
     g = torch.Generator().manual_seed(seed)
     noise = sample_noise(1 if shared_start else n_particles, n_points, generator=g)
     noise = noise.expand(n_particles, -1, -1).clone() if shared_start else noise
     result = annealed_importance_sampling(generative, ColorReward(color), noise, n_steps, n_mcmc_steps,
                                           weighting=weighting, generator=g)
-    return bool(has_dominant_channel(result.best[None], CHANNELS.index(color))[0])
+    return bool(has_dominant_channel(result.best[None], channel)[0])
 
 
 def rejection_trial(
@@ -75,13 +81,12 @@ def rejection_trial(
     one evaluation per level, so rejection gets L (K + 2) proposals, each kept with probability
     exp(r(x)) (r <= 0). It returns the first kept proposal, and fails if it keeps none.
     """
-    if color not in CHANNELS:
-        raise ValueError(f"rejection trials judge a dominant channel: color must be one of {CHANNELS}, got {color!r}")
+    channel = _target_channel(color)
     g = torch.Generator().manual_seed(seed)
     reward = ColorReward(color)
     result = rejection_sampling(lambda n, gen: euler(generative, sample_noise(n, n_points, generator=gen), n_steps).particles,
                                 reward.log_reward, n_particles * (n_mcmc_steps + 2), g)
-    return len(result.samples) > 0 and bool(has_dominant_channel(result.samples[:1], CHANNELS.index(color))[0])
+    return len(result.samples) > 0 and bool(has_dominant_channel(result.samples[:1], channel)[0])
 
 
 def success_rate(generative, color: str, n_particles: int, seeds: Iterable[int], trial=steering_trial, **kwargs) -> float:

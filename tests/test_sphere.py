@@ -51,3 +51,11 @@ def test_rejection_with_the_same_budget_succeeds_less_often_than_smc(composed):
     rejection = success_rate(composed, "red", n_particles=8, seeds=range(20), trial=rejection_trial)
     smc = success_rate(composed, "red", n_particles=8, seeds=range(20))
     assert 0 <= rejection <= 1 and smc >= rejection
+
+
+def test_trials_need_a_primary_target_color(composed):
+    from poe_demo.evaluation import rejection_trial, steering_trial
+
+    for trial in (steering_trial, rejection_trial):
+        with pytest.raises(ValueError, match="color must be one of"):
+            trial(composed, "yellow", 2, seed=0)
