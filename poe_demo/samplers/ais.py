@@ -5,17 +5,19 @@ velocities and scores) and discriminative experts r_j (log-rewards only). L part
 the levels 1 = t_0 > t_1 > ... > t_T = 0; one level's transition t_k -> t_{k+1} is
 
 1. MCMC initialisation: one Euler step of the summed velocities,
-2. K Metropolis-adjusted Langevin steps on the summed scores at t_{k+1} (:func:`langevin_refine`),
-3. reweighting with the rewards of the predicted clean sample x_hat = x - t v,
+2. reweighting with the rewards of the predicted clean sample x_hat = x - t v,
+3. K Metropolis-adjusted Langevin steps on the summed scores at t_{k+1} (:func:`langevin_refine`),
 4. resampling when the effective sample size drops below ``ess_threshold * L``.
 
 Weightings. ``"incremental"``: level k's target is gamma_k(x) = prod_i p_{i,t_k}(x) exp(r(x_hat_k(x)))
 with r = sum_j r_j; the start is weighted by exp(r(x_hat_0)) and each level by the increment
-r(x_hat_{k+1}) - r(x_hat_k). Because steps 1-2 move particles between the generative levels,
-the weights telescope to the target at t = 0, and their running mean estimates
+r(x_hat_{k+1}) - r(x_hat_k) at the Euler step's output. The Langevin block then moves the
+particles only through a test that keeps gamma_{k+1} (see :func:`ais_level`), so the weights
+telescope to the target at t = 0, and their running mean estimates
 log Z = log E_pi_gen[exp(r(x))], pi_gen the normalised product of generative experts.
-``"paper"``: the paper's sketch, which weights by the current reward exp(r(x_hat_k)) and
-resamples at every level. It applies the reward again and again, so it is greedier.
+``"paper"``: the paper's sketch, which moves first, weights by the current reward
+exp(r(x_hat_k)) and resamples at every level. It applies the reward again and again, so it is
+greedier than the target.
 """
 from __future__ import annotations
 
@@ -123,7 +125,7 @@ def ais_level(
     weighting: str = "incremental",
     generator: torch.Generator | None = None,
 ) -> tuple[AISState, float]:
-    """Steps 1-3 of one level: ODE initialisation, reweighting, Langevin refinement at t_next.
+    """Steps 1-3 of one level: Euler initialisation, reweighting, Langevin refinement at t_next.
 
     Returns the new state and the fraction of Langevin steps that were kept. With "incremental" the
     weights are computed at the ODE output w, where the increment r(x_hat_{k+1}(w)) -
@@ -178,8 +180,8 @@ def annealed_importance_sampling(
 ) -> AISResult:
     """Sample prod_i p_i(x) prod_j exp(r_j(x)) with L = x_init.shape[0] particles over n_steps levels.
 
-    ``step_size`` is the Langevin step in units of the local curvature (h = step_size / kappa,
-    see :func:`langevin_refine`); it must be in (0, 2). With ``n_mcmc_steps=0`` the particles
+    ``step_size`` is the Langevin step in units of the local curvature (h = step_size / (kappa d^(1/3))
+    for states of d coordinates, see :func:`langevin_refine`); it must be in (0, 2). With ``n_mcmc_steps=0`` the particles
     follow the summed-velocity ODE and only the weights carry the product. ``callback(k, state)``
     is called after level k (k = 0..T), e.g. to drive a progress bar.
     """
