@@ -50,7 +50,7 @@ def peak_rss_mb(fn) -> tuple[object, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny grid and one repeat (smoke test)")
-    parser.add_argument("--reference", choices=["grid", "target", "none"], default="target",
+    parser.add_argument("--reference", choices=["grid", "target", "none"], default="grid",
                         help="where to time the loop-based reference: every grid point, the target setting only, or nowhere")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=RESULTS)

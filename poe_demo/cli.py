@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 
 from .data import PALETTE, sample_noise, sample_spheres
-from .experts import ColorMeanExpert, TrainingConfig, load_axis_experts, train_and_save
+from .evaluation import CHANNELS, sphere_experts
+from .experts import TrainingConfig, load_axis_experts, train_and_save
 from .experts.pretrained import DATA_DIR
 from .metrics import chamfer_distance, color_spread, has_dominant_channel, mean_color, radial_error
 from .plotting import animate_cloud, plot_clouds
@@ -36,11 +37,17 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
-    return value
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+_positive = _count(1)
 
 
 def _writable_dir(path: Path) -> Path:
@@ -65,7 +72,7 @@ def _sampling_args(p: argparse.ArgumentParser, particles: int, points: int, step
     p.add_argument("--particles", type=_positive, default=particles, help="L, clouds sampled in parallel")
     p.add_argument("--points", type=_positive, default=points, help="N, points per cloud")
     p.add_argument("--steps", type=_positive, default=steps, help="T, annealing levels")
-    p.add_argument("--mcmc-steps", type=int, default=3, choices=range(0, 51), metavar="K", help="Langevin steps per level")
+    p.add_argument("--mcmc-steps", type=_count(0), default=3, metavar="K", help="Langevin steps per level")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir", type=Path, default=DATA_DIR, help="folder with the checkpoints and manifest.json")
 
@@ -73,8 +80,8 @@ def _sampling_args(p: argparse.ArgumentParser, particles: int, points: int, step
 def demo(args) -> int:
     out = _writable_dir(args.out)
     axis = load_axis_experts(args.data_dir)
-    color = ColorMeanExpert()
-    composed = [axis["x"], axis["y"], axis["z"], color]
+    composed = sphere_experts(axis)
+    color = composed[-1]
     noise = sample_noise(args.particles, args.points, generator=torch.Generator().manual_seed(args.seed))
     shown = {"ground truth": sample_spheres(1, args.points, generator=torch.Generator().manual_seed(args.seed))[0]}
     report: dict = {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "func"},
@@ -88,7 +95,7 @@ def demo(args) -> int:
         r = euler([axis[a], color], noise, args.steps)
         record(f"{a} expert alone (Euler)", r.particles, time.perf_counter() - start)
         shown[f"{a} alone"] = r.particles[0]
-    runs = [("product of experts", None)] + [(f"steered to {c}", c) for c in ("red", "green", "blue")]
+    runs = [("product of experts", None)] + [(f"steered to {c}", c) for c in CHANNELS]
     for name, target in runs:
         start = time.perf_counter()
         g = torch.Generator().manual_seed(args.seed)
@@ -96,7 +103,7 @@ def demo(args) -> int:
                                          generator=g, keep_trajectory=target == "red", progress=True)
         extra = {"n_resamples": r.n_resamples, "min_ess": round(float(r.ess.min()), 2)}
         if target:
-            channel = ("red", "green", "blue").index(target)
+            channel = CHANNELS.index(target)
             extra["best_is_target_dominant"] = bool(has_dominant_channel(r.best[None], channel)[0])
             extra["best_mean_color"] = [round(c, 3) for c in mean_color(r.best[None])[0].tolist()]
         record(f"{name} (AIS)", r.particles, time.perf_counter() - start, **extra)
@@ -122,7 +129,7 @@ def sample(args) -> int:
     axis = load_axis_experts(args.data_dir)
     g = torch.Generator().manual_seed(args.seed)
     noise = sample_noise(args.particles, args.points, generator=g)
-    r = annealed_importance_sampling([axis["x"], axis["y"], axis["z"], ColorMeanExpert()], reward, noise, args.steps,
+    r = annealed_importance_sampling(sphere_experts(axis), reward, noise, args.steps,
                                      args.mcmc_steps, weighting=args.weighting, resampling=args.resampling, generator=g,
                                      progress=True)
     plot_clouds({f"best of {args.particles}, target {args.color}": r.best}, columns=1, path=args.out, panel_size=4)

@@ -104,3 +104,7 @@ def test_train_writes_loadable_checkpoints_with_a_manifest(tmp_path, capsys):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["training_config"]["n_steps"] == 3 and set(manifest["experts"]) == {"x", "y", "z"}
     assert set(load_axis_experts(tmp_path)) == {"x", "y", "z"}
+
+
+def test_negative_mcmc_steps_get_one_line(capsys):
+    one_line_error(capsys, "sample", "--mcmc-steps", "-1", contains="must be an integer >= 0, got -1")
