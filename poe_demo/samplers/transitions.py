@@ -63,7 +63,8 @@ def evaluate(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Evalua
             v, s = e.velocity_and_score(x, t)
         else:
             v, s = e.velocity(x, t), e.score(x, t)
-        velocity, score = velocity + v, score + s
+        velocity += v
+        score += s
     return Evaluation(x, velocity, score)
 
 
