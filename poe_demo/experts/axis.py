@@ -62,10 +62,10 @@ class AxisFlowExpert(nn.Module):
         """Both from one network call: the score is a function of the velocity (:mod:`poe_demo.paths`)."""
         t = check_time(t)
         v_axis = self(x[..., :3], t)
-        v, s = torch.zeros_like(x), torch.zeros_like(x)
-        v[..., self.column] = v_axis
-        s[..., self.column] = score_from_velocity(x[..., self.column], v_axis, t)
-        return v, s
+        out = x.new_zeros((2, *x.shape))  # velocity and score, zero off the expert's axis
+        out[0, ..., self.column] = v_axis
+        out[1, ..., self.column] = score_from_velocity(x[..., self.column], v_axis, t)
+        return out[0], out[1]
 
 
 @dataclass(frozen=True)
