@@ -50,11 +50,3 @@ def velocity_from_score(x_t: Tensor, score: Tensor, t: float | Tensor) -> Tensor
     """Inverse of :func:`score_from_velocity`: v = -(x_t + t score) / (1 - t), t in [0, 1)."""
     return -(x_t + t * score) / (1 - t)
 
-
-def check_time(t: float | Tensor) -> float:
-    """Validate a level time shared by all particles: a number in (0, 1]."""
-    if isinstance(t, Tensor) and t.numel() == 1:
-        t = float(t)
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 < float(t) <= 1.0:
-        raise ValueError(f"t must be a number in (0, 1], got {t!r}")
-    return float(t)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["check_count", "check_state", "check_choice", "check_range"]
+__all__ = ["check_count", "check_state", "check_choice", "check_range", "check_time"]
 
 
 def check_count(name: str, value: int, minimum: int) -> int:
@@ -39,3 +39,12 @@ def check_range(name: str, value: float, low: float, high: float, low_open: bool
         lo, hi = "(" if low_open else "[", ")" if high_open else "]"
         raise ValueError(f"{name} must be a number in {lo}{low}, {high}{hi}, got {value!r}")
     return float(value)
+
+
+def check_time(t: float | Tensor) -> float:
+    """Validate a level time shared by all particles: a number in (0, 1]."""
+    if isinstance(t, Tensor) and t.numel() == 1:
+        t = float(t)
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0.0 < float(t) <= 1.0:
+        raise ValueError(f"t must be a number in (0, 1], got {t!r}")
+    return float(t)

@@ -6,7 +6,8 @@ import torch
 
 from conftest import Z
 from poe_demo.experts import GaussianExpert
-from poe_demo.paths import check_time, interpolate, score_from_velocity, velocity_from_score, velocity_target, x_hat_from_velocity
+from poe_demo.paths import interpolate, score_from_velocity, velocity_from_score, velocity_target, x_hat_from_velocity
+from poe_demo.validation import check_time
 
 
 @pytest.mark.parametrize("t", [0.05, 0.3, 0.5, 0.8, 1.0])

@@ -15,7 +15,8 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from ..data import sample_sphere_points
-from ..paths import check_time, interpolate, score_from_velocity, velocity_target
+from ..paths import interpolate, score_from_velocity, velocity_target
+from ..validation import check_time
 
 __all__ = ["AxisFlowExpert", "TrainingConfig", "train_axis_expert"]
 

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from ..data import COLOR_JITTER, RGB, palette_triple_means
-from ..paths import check_time
+from ..validation import check_time
 
 __all__ = ["ColorMeanExpert", "PALETTE_NOISE_SPREAD"]
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..paths import check_time, score_from_velocity
+from ..paths import score_from_velocity
+from ..validation import check_time
 
 __all__ = ["ExactSphereExpert", "sphere_posterior_mean"]
 

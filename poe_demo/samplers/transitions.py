@@ -99,9 +99,9 @@ def curvature(experts: Sequence[GenerativeExpert], x: Tensor, t: float, score: T
               generator: torch.Generator | None = None) -> Tensor:
     """kappa ~ |H u| / |u| per particle ``[L]``, H the Hessian of the summed log-density, u random.
 
-    Estimated from scores alone by a finite difference, kappa = |s(x + d u) - s(x)| / (d |u|):
-    with u a vector of random signs. For a Gaussian with precision lambda it is exactly lambda; near the sphere it grows like
-    1/t^2; in general it is the RMS curvature along a random direction.
+    Estimated from scores alone by a finite difference, kappa = |s(x + d u) - s(x)| / (d |u|),
+    with u a vector of random signs. For a Gaussian with precision lambda it is exactly lambda;
+    near the sphere it grows like 1/t^2; in general it is the RMS curvature along u.
     """
     u = rademacher_like(x, generator)
     kappa = _per_particle_norm(summed_score(experts, x + _PROBE * u, t) - score) / (_PROBE * _per_particle_norm(u))
