@@ -21,7 +21,7 @@ import torch  # noqa: E402
 from common import RESULTS, write_json  # noqa: E402
 from poe_demo.data import sample_noise  # noqa: E402
 from poe_demo.evaluation import CHANNELS, oracle_experts, rejection_trial, sphere_experts, success_rate  # noqa: E402
-from poe_demo.experts import GaussianExpert, gaussian_product  # noqa: E402
+from poe_demo.experts import ColorMeanExpert, GaussianExpert, gaussian_product, load_axis_experts  # noqa: E402
 from poe_demo.metrics import best_of_l_bound, chamfer_distance, color_spread, dominant_channel_probability, radial_error  # noqa: E402
 from poe_demo.rewards import GaussianReward  # noqa: E402
 from poe_demo.runtime import configure_cpu  # noqa: E402
@@ -33,8 +33,9 @@ def mean_and_std(values: list[float]) -> dict:
 
 
 def sphere_fidelity(seeds, n_clouds, n_points, n_steps) -> dict:
-    experts, oracle = sphere_experts(), oracle_experts()
-    methods = {f"{a} expert alone (Euler)": lambda x, g, a=a: euler([experts["xyz".index(a)], experts[3]], x, n_steps).particles
+    axis = load_axis_experts()
+    experts, oracle = sphere_experts(axis), oracle_experts()
+    methods = {f"{a} expert alone (Euler)": lambda x, g, a=a: euler([axis[a], ColorMeanExpert()], x, n_steps).particles
                for a in "xyz"}
     methods["velocity sum (Euler)"] = lambda x, g: euler(experts, x, n_steps).particles
     for k in (0, 1, 3, 10):

@@ -1,8 +1,9 @@
 """The annealed importance sampler written for clarity, not speed: the same algorithm as
-``poe_demo.samplers.annealed_importance_sampling`` (incremental weights at the ODE output,
-curvature-scaled MALA steps, a reward test on the move, systematic resampling when the ESS falls
-below L/2), but one particle and one expert call at a time in Python loops. It is the baseline
-``bench_sampler.py`` divides by; its samples agree with the batched sampler's in distribution.
+``poe_demo.samplers.annealed_importance_sampling`` (incremental weights at the ODE output, MALA
+steps whose size is set per level by the largest curvature among the particles, a reward test
+on the move, systematic resampling when the ESS falls below L/2), but one particle and one
+expert call at a time in Python loops. It is the baseline ``bench_sampler.py`` divides by; its
+samples agree with the batched sampler's in distribution.
 """
 from __future__ import annotations
 
@@ -26,12 +27,15 @@ def _reward(rewards, x, v, t):
     return sum(float(r.log_reward(x_hat[None])[0]) for r in rewards)
 
 
-def _mala(experts, rewards, x, v, s, t, n_steps, step_size, g):
-    """Curvature-scaled MALA on one particle, then the reward test on the whole move."""
-    u = torch.where(torch.randn(x.shape, generator=g) < 0, -1.0, 1.0)
+def _curvature(experts, x, s, t, g):
+    """|s(x + d u) - s(x)| / (d |u|) along random signs u, for one particle."""
+    u = torch.where(torch.randn((1, *x.shape), generator=g)[0] < 0, -1.0, 1.0)
     _, s_probe = _velocity_and_score(experts, x + 1e-3 * u, t)
-    kappa = float((s_probe - s).norm() / (1e-3 * u.norm()))
-    h = step_size / (kappa * x.numel() ** (1 / 3))
+    return float((s_probe - s).norm() / (1e-3 * u.norm()))
+
+
+def _mala(experts, rewards, x, v, s, t, n_steps, h, g):
+    """MALA with step h on one particle, then the reward test on the whole move."""
     x0, v0, r0 = x, v, _reward(rewards, x, v, t)
     for _ in range(n_steps):
         xi = torch.randn(x.shape, generator=g)
@@ -60,6 +64,7 @@ def reference_ais(experts, rewards, x_init, n_steps, n_mcmc_steps, step_size=0.5
     for k in range(n_steps + 1):
         if k > 0:
             t, t_next = times[k - 1], times[k]
+            moved = []
             for l in range(n):
                 w = xs[l] + (t_next - t) * vs[l]
                 if t_next == 0:
@@ -70,10 +75,13 @@ def reference_ais(experts, rewards, x_init, n_steps, n_mcmc_steps, step_size=0.5
                 v_w, s_w = _velocity_and_score(experts, w, t_next)
                 r_w = _reward(rewards, w, v_w, t_next)
                 log_w[l] += r_w - rs[l]
-                if n_mcmc_steps > 0:
-                    xs[l], vs[l], rs[l] = _mala(experts, rewards, w, v_w, s_w, t_next, n_mcmc_steps, step_size, g)
-                else:
-                    xs[l], vs[l], rs[l] = w, v_w, r_w
+                xs[l], vs[l], rs[l] = w, v_w, r_w
+                moved.append(s_w)
+            if moved and n_mcmc_steps > 0:
+                kappa = max(_curvature(experts, xs[l], moved[l], t_next, g) for l in range(n))
+                h = step_size / (kappa * xs[0].numel() ** (1 / 3))
+                for l in range(n):
+                    xs[l], vs[l], rs[l] = _mala(experts, rewards, xs[l], vs[l], moved[l], t_next, n_mcmc_steps, h, g)
         top = max(log_w)
         weights = [math.exp(lw - top) for lw in log_w]
         total = sum(weights)

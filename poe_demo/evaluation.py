@@ -12,21 +12,29 @@ from typing import Iterable, Sequence
 import torch
 
 from .data import sample_noise
-from .experts import ColorMeanExpert, ExactSphereExpert, GenerativeExpert, load_axis_experts
+from .experts import BatchedAxisExperts, ColorMeanExpert, ExactSphereExpert, GenerativeExpert, load_axis_experts
 from .metrics import has_dominant_channel
 from .rewards import ColorReward
 from .samplers import annealed_importance_sampling, euler, rejection_sampling
 
-__all__ = ["CHANNELS", "sphere_experts", "oracle_experts", "steering_trial", "rejection_trial", "success_rate",
-           "success_curve"]
+__all__ = ["CHANNELS", "sphere_experts", "oracle_experts", "steering_trial", "rejection_trial",
+           "ais_evaluations_per_level", "success_rate", "success_curve"]
 
 CHANNELS = ("red", "green", "blue")
 
 
-def sphere_experts(axis_experts: dict | None = None) -> list[GenerativeExpert]:
-    """The composition of the notebooks: trained x, y, z experts and the color expert."""
+def sphere_experts(axis_experts: dict | None = None, batched: bool = True) -> list[GenerativeExpert]:
+    """The composition of the notebooks: trained x, y, z experts and the color expert.
+
+    With ``batched`` (the default) the three axis experts run as one :class:`BatchedAxisExperts`,
+    which gives the same velocities and scores in about half the time; ``batched=False`` lists
+    the four experts one by one.
+    """
     axis = load_axis_experts() if axis_experts is None else axis_experts
-    return [axis["x"], axis["y"], axis["z"], ColorMeanExpert()]
+    if not isinstance(axis, dict) or set(axis) != {"x", "y", "z"}:
+        raise ValueError(f"axis_experts must be a dict with keys 'x', 'y', 'z' (load_axis_experts()), got {axis!r}")
+    separate = [axis["x"], axis["y"], axis["z"]]
+    return [*([BatchedAxisExperts(separate)] if batched else separate), ColorMeanExpert()]
 
 
 def oracle_experts() -> list[GenerativeExpert]:
@@ -77,16 +85,23 @@ def rejection_trial(
 ) -> bool:
     """Rejection sampling given the budget of an annealed run with L particles: did it return a cloud of ``color``?
 
-    The annealed run evaluates the experts about L (K + 2) times per level; an Euler sample costs
-    one evaluation per level, so rejection gets L (K + 2) proposals, each kept with probability
-    exp(r(x)) (r <= 0). It returns the first kept proposal, and fails if it keeps none.
+    An Euler sample costs one expert evaluation per level, so rejection gets as many proposals as
+    the annealed run evaluates clouds per level (:func:`ais_evaluations_per_level`), each kept
+    with probability exp(r(x)) (r <= 0). It returns the first kept proposal, and fails if it
+    keeps none.
     """
     channel = _target_channel(color)
     g = torch.Generator().manual_seed(seed)
     reward = ColorReward(color)
     result = rejection_sampling(lambda n, gen: euler(generative, sample_noise(n, n_points, generator=gen), n_steps).particles,
-                                reward.log_reward, n_particles * (n_mcmc_steps + 2), g)
+                                reward.log_reward, ais_evaluations_per_level(n_particles, n_mcmc_steps), g)
     return len(result.samples) > 0 and bool(has_dominant_channel(result.samples[:1], channel)[0])
+
+
+def ais_evaluations_per_level(n_particles: int, n_mcmc_steps: int) -> int:
+    """Clouds at which the annealed sampler evaluates the experts per level: L at the ODE output,
+    and with K > 0 Langevin steps, L for the curvature probe and L per step."""
+    return n_particles * (1 + n_mcmc_steps + (1 if n_mcmc_steps > 0 else 0))
 
 
 def success_rate(generative, color: str, n_particles: int, seeds: Iterable[int], trial=steering_trial, **kwargs) -> float:

@@ -19,7 +19,8 @@ def randn_like(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
 
 def rademacher_like(x: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """Random signs +-1 shaped like ``x``: a probe direction whose every coordinate has length 1."""
-    return torch.where(randn_like(x, generator) < 0, -1.0, 1.0).to(x.dtype)
+    bits = torch.randint(0, 2, x.shape, generator=generator, dtype=x.dtype, device=_device(generator, x.device))
+    return (2 * bits - 1).to(x.device)
 
 
 def rand(n: int, like: Tensor, generator: torch.Generator | None = None) -> Tensor:

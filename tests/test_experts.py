@@ -2,12 +2,14 @@ import math
 
 import pytest
 import torch
+from torch import Tensor
 
 from conftest import Z, gen
 from poe_demo.data import RGB, sample_noise, sample_sphere_points
 from poe_demo.experts import (
     PALETTE_NOISE_SPREAD,
     AxisFlowExpert,
+    BatchedAxisExperts,
     ColorMeanExpert,
     ExactSphereExpert,
     GaussianExpert,
@@ -19,7 +21,7 @@ from poe_demo.experts import (
     train_axis_expert,
 )
 from poe_demo.metrics import relative_velocity_error
-from poe_demo.paths import interpolate
+from poe_demo.paths import interpolate, score_from_velocity
 from poe_demo.samplers import euler
 
 
@@ -145,6 +147,64 @@ def test_training_is_reproducible_and_learns():
     for pa, pb in zip(a.parameters(), b.parameters()):
         torch.testing.assert_close(pa, pb)
     assert sum(losses[-10:]) < sum(losses[:10])
+
+
+# --- batched axis experts -----------------------------------------------------------------
+
+def _float32_tolerance(reference: Tensor) -> float:
+    """Bias folding changes the order of float32 sums: allow a few hundred ulps of the largest entry."""
+    return 300 * torch.finfo(torch.float32).eps * float(reference.abs().max())
+
+
+@pytest.mark.parametrize("axes", ["xyz", "zx", "y"])
+@pytest.mark.parametrize("t", [1.0, 0.3, 0.02])
+def test_batched_axis_experts_equal_the_sum_of_the_experts(axis_experts, axes, t):
+    experts = [axis_experts[a] for a in axes]
+    batched = BatchedAxisExperts(experts)
+    for x in (sample_noise(3, 40, generator=gen(8)), torch.randn(5, 7, 3, generator=gen(9))):
+        with torch.no_grad():
+            v, s = batched.velocity_and_score(x, t)
+            v_sum = sum(e.velocity(x, t) for e in experts)
+        torch.testing.assert_close(v, v_sum, rtol=0, atol=_float32_tolerance(v_sum))
+        # the score is the velocity's, on the experts' columns only
+        columns = sorted(e.column for e in experts)
+        others = [c for c in range(x.shape[-1]) if c not in columns]
+        torch.testing.assert_close(s[..., columns], score_from_velocity(x[..., columns], v[..., columns], t))
+        assert (v[..., others] == 0).all() and (s[..., others] == 0).all()
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_batched_axis_experts_fold_every_layer_of_any_depth(depth):
+    torch.manual_seed(0)  # random untrained weights, biases included
+    experts = [AxisFlowExpert(a, hidden=8, depth=depth) for a in "xyz"]
+    x = torch.randn(4, 9, 3, generator=gen(10))
+    with torch.no_grad():
+        expected = torch.stack([e(x, 0.4) for e in experts], dim=-1)
+        got = BatchedAxisExperts(experts)(x, 0.4)
+    torch.testing.assert_close(got, expected, rtol=0, atol=_float32_tolerance(expected))
+
+
+def test_batched_axis_experts_is_a_snapshot_and_an_expert(axis_experts):
+    copy = AxisFlowExpert("x")
+    copy.load_state_dict(axis_experts["x"].state_dict())
+    batched = BatchedAxisExperts([copy])
+    assert isinstance(batched, GenerativeExpert)
+    x = torch.randn(6, 3, generator=gen(11))
+    with torch.no_grad():
+        before = batched.velocity(x, 0.5)
+        for p in copy.parameters():
+            p.add_(1.0)
+        torch.testing.assert_close(batched.velocity(x, 0.5), before)  # built from the weights it was given
+
+
+@pytest.mark.parametrize("experts, error, message", [
+    ([], ValueError, r"distinct axes, got axes \[\]"),
+    (lambda ax: [ax["x"], ax["x"]], ValueError, r"distinct axes, got axes \['x', 'x'\]"),
+    ([ColorMeanExpert()], TypeError, "takes AxisFlowExpert objects, got ColorMeanExpert"),
+])
+def test_batched_axis_experts_reject_bad_groups(axis_experts, experts, error, message):
+    with pytest.raises(error, match=message):
+        BatchedAxisExperts(experts(axis_experts) if callable(experts) else experts)
 
 
 @pytest.mark.parametrize("make", [lambda: AxisFlowExpert("w"), lambda: ExactSphereExpert("q"), lambda: ColorMeanExpert(spread=0),

@@ -102,6 +102,61 @@ def test_time_grid_runs_from_noise_to_data():
     assert t[0] == 1 and t[-1] == 0 and (t[1:] < t[:-1]).all()
 
 
+def test_ais_samples_a_mixture_of_a_narrow_and_a_wide_mode():
+    # Curvature differs by 4x between the modes, so one Langevin step must suit both; the trapezoid
+    # density ratio is exact only for Gaussians, and a step too long for the narrow mode moves mass.
+    weights, means, stds = (0.3, 0.7), (-2.0, 1.5), (0.3, 0.6)
+    mixture = GaussianMixtureExpert(list(means), list(stds), list(weights))
+    g = gen(20)
+    x = annealed_importance_sampling(mixture, None, torch.randn(20_000, 1, generator=g, dtype=torch.float64), 64, 3,
+                                     generator=g).particles.squeeze(1)
+    n = len(x)
+    phi = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))  # noqa: E731
+    p_positive = sum(w * (1 - phi(-m / s)) for w, m, s in zip(weights, means, stds))
+    mean = sum(w * m for w, m in zip(weights, means))
+    var = sum(w * (s * s + m * m) for w, m, s in zip(weights, means, stds)) - mean**2
+    assert abs((x > 0).double().mean().item() - p_positive) < Z * math.sqrt(p_positive * (1 - p_positive) / n)
+    assert abs(x.mean().item() - mean) < Z * math.sqrt(var / n)
+
+
+def test_langevin_step_is_shared_and_set_by_the_sharpest_particle():
+    # Particles 1.. sit at the wide mode's centre (score 0), so each proposal moves them by
+    # sqrt(2h) xi. Putting particle 0 at the narrow mode's centre must shrink everyone's h by the
+    # ratio of the modes' variances at this level; the noise xi is the same in both runs.
+    t = 0.2
+    mixture = GaussianMixtureExpert([-2.0, 1.5], [0.3, 0.6])
+    alone = torch.full((16, 1), (1 - t) * 1.5, dtype=torch.float64)
+    with_narrow = alone.clone()
+    with_narrow[0] = (1 - t) * -2.0
+    moves = []
+    for start in (alone, with_narrow):
+        end, _ = langevin_refine([mixture], evaluate([mixture], start, t), t, 1, 0.5, gen(21))
+        moves.append((end.x - start)[1:, 0])
+    both = (moves[0] != 0) & (moves[1] != 0)  # accepted in both runs
+    assert both.sum() >= 8
+    level_var = lambda std: ((1 - t) * std) ** 2 + t**2  # noqa: E731  (GaussianExpert.marginal)
+    ratio = math.sqrt(level_var(0.3) / level_var(0.6))
+    torch.testing.assert_close(moves[1][both] / moves[0][both], torch.full((int(both.sum()),), ratio, dtype=torch.float64),
+                               rtol=1e-3, atol=0)
+
+
+def test_ais_expert_evaluations_match_the_rejection_baselines_budget():
+    from poe_demo.evaluation import ais_evaluations_per_level
+
+    class Counting(GaussianExpert):
+        rows = 0
+
+        def score(self, x, t):  # evaluate() and the curvature probe both ask every particle for a score
+            Counting.rows += x.shape[0]
+            return super().score(x, t)
+
+    for n_particles, k in [(5, 0), (5, 1), (3, 4)]:
+        Counting.rows = 0
+        annealed_importance_sampling(Counting(0.0, 1.0), None, torch.zeros(n_particles, 2), 10, k, generator=gen(22))
+        # the start is evaluated once; the last level (t = 0) needs no expert
+        assert Counting.rows == n_particles + 9 * ais_evaluations_per_level(n_particles, k)
+
+
 def test_curvature_of_a_gaussian_product_is_its_precision():
     x = torch.randn(5, 1, dtype=torch.float64)
     score = E1.score(x, 0.3) + E2.score(x, 0.3)

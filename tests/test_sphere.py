@@ -5,14 +5,15 @@ import torch
 from conftest import gen
 from poe_demo.data import sample_noise
 from poe_demo.experts import ColorMeanExpert
-from poe_demo.evaluation import success_rate
+from poe_demo.evaluation import sphere_experts, success_rate
 from poe_demo.metrics import chamfer_distance, color_spread, radial_error
 from poe_demo.samplers import annealed_importance_sampling, euler
 
 
 @pytest.fixture(scope="module")
 def composed(axis_experts):
-    return [axis_experts["x"], axis_experts["y"], axis_experts["z"], ColorMeanExpert()]
+    """What users get: the three axis experts batched into one call, and the color expert."""
+    return sphere_experts(axis_experts)
 
 
 def test_ais_with_all_experts_rebuilds_a_single_colored_sphere(composed):
@@ -59,3 +60,11 @@ def test_trials_need_a_primary_target_color(composed):
     for trial in (steering_trial, rejection_trial):
         with pytest.raises(ValueError, match="color must be one of"):
             trial(composed, "yellow", 2, seed=0)
+
+
+def test_sphere_experts_batches_the_axis_experts_or_lists_them(axis_experts):
+    batched, separate = sphere_experts(axis_experts), sphere_experts(axis_experts, batched=False)
+    assert [type(e).__name__ for e in batched] == ["BatchedAxisExperts", "ColorMeanExpert"]
+    assert [getattr(e, "axis", None) for e in separate[:3]] == ["x", "y", "z"] and len(separate) == 4
+    with pytest.raises(ValueError, match="keys 'x', 'y', 'z'"):
+        sphere_experts({"x": axis_experts["x"]})

@@ -1,5 +1,5 @@
 """Experts: generative (velocity + score) and the data they know."""
-from .axis import AxisFlowExpert, TrainingConfig, train_axis_expert
+from .axis import AxisFlowExpert, BatchedAxisExperts, TrainingConfig, radial_features, train_axis_expert
 from .base import DiscriminativeExpert, GenerativeExpert
 from .color import PALETTE_NOISE_SPREAD, ColorMeanExpert
 from .pretrained import CheckpointError, load_axis_experts, save_axis_experts, train_and_save
@@ -8,6 +8,7 @@ from .sphere import ExactSphereExpert, sphere_posterior_mean
 
 __all__ = [
     "AxisFlowExpert",
+    "BatchedAxisExperts",
     "CheckpointError",
     "ColorMeanExpert",
     "DiscriminativeExpert",
@@ -19,6 +20,7 @@ __all__ = [
     "TrainingConfig",
     "gaussian_product",
     "load_axis_experts",
+    "radial_features",
     "save_axis_experts",
     "sphere_posterior_mean",
     "train_and_save",

@@ -50,11 +50,7 @@ class ColorMeanExpert:
         return f"ColorMeanExpert(spread={self.spread:.3f}, mean_std={self.mean_std})"
 
     def velocity(self, x: Tensor, t: float) -> Tensor:
-        t = check_time(t)
-        c = x[..., RGB]
-        v = torch.zeros_like(x)
-        v[..., RGB] = (c - c.mean(dim=-2, keepdim=True)) / t
-        return v
+        return self.velocity_and_score(x, t)[0]
 
     def grad_log_q(self, m: Tensor) -> Tensor:
         """grad_m log q(m) for mean colors ``m: [..., 3]`` (a softmax-weighted pull to the nearest triple means)."""
@@ -64,9 +60,15 @@ class ColorMeanExpert:
         return (resp.unsqueeze(-1) * diff).sum(-2) / self.mean_std**2
 
     def score(self, x: Tensor, t: float) -> Tensor:
+        return self.velocity_and_score(x, t)[1]
+
+    def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
+        """Both at once, shaped like x (zero on xyz): they share the deviations c_i - m."""
         t = check_time(t)
         c = x[..., RGB]
         m = c.mean(dim=-2, keepdim=True)  # [..., 1, 3]
-        s = torch.zeros_like(x)
-        s[..., RGB] = -(c - m) / (t * self.spread) ** 2 + self.grad_log_q(m) / c.shape[-2]
-        return s
+        deviation = c - m
+        out = x.new_zeros((2, *x.shape))
+        out[0, ..., RGB] = deviation / t
+        out[1, ..., RGB] = deviation / -(t * self.spread) ** 2 + self.grad_log_q(m) / c.shape[-2]
+        return out[0], out[1]

@@ -8,6 +8,8 @@ follows each ODE step with Langevin steps on the summed score.
 """
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -53,29 +55,28 @@ class Evaluation:
     score: Tensor  # [L, ...] sum_i grad log p_{i,t}(x)
 
 
+def _total(tensors) -> Tensor:
+    """The sum of a non-empty sequence of tensors, without the extra copy of Python's sum (0 + first)."""
+    return functools.reduce(torch.add, tensors)
+
+
 @torch.no_grad()
 def evaluate(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Evaluation:
     """Summed velocity and score at x. An expert may offer ``velocity_and_score(x, t)`` to give
-    both from one network call (the axis experts do: their score is a function of the velocity)."""
-    velocity, score = torch.zeros_like(x), torch.zeros_like(x)
-    for e in experts:
-        if hasattr(e, "velocity_and_score"):
-            v, s = e.velocity_and_score(x, t)
-        else:
-            v, s = e.velocity(x, t), e.score(x, t)
-        velocity += v
-        score += s
-    return Evaluation(x, velocity, score)
+    both from one pass (the sphere's experts do: the axis experts' score is a function of the velocity)."""
+    both = [e.velocity_and_score(x, t) if hasattr(e, "velocity_and_score") else (e.velocity(x, t), e.score(x, t))
+            for e in experts]
+    return Evaluation(x, _total([v for v, _ in both]), _total([s for _, s in both]))
 
 
 def summed_velocity(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Tensor:
     """sum_i v_i(x, t), shaped like x."""
-    return sum(e.velocity(x, t) for e in experts)
+    return _total([e.velocity(x, t) for e in experts])
 
 
 def summed_score(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Tensor:
     """sum_i grad log p_{i,t}(x): the score of the product of the experts' level-t marginals."""
-    return sum(e.score(x, t) for e in experts)
+    return _total([e.score(x, t) for e in experts])
 
 
 def total_log_reward(experts: Sequence[DiscriminativeExpert], x: Tensor) -> Tensor:
@@ -142,12 +143,21 @@ def langevin_refine(
         log alpha = h/4 (|s(x)|^2 - |s(z)|^2).
 
     Unadjusted Langevin would be biased (on a Gaussian it inflates the variance by
-    1 / (1 - h kappa / 2)); the test removes that. With h fixed for the level, the K steps form a
-    reversible kernel, which the annealed sampler's reward test relies on. Scaling h by the
-    curvature keeps the step stable as the sphere sharpens like t^2, yet lets it stay large for
-    smooth experts whose width does not shrink. The test accepts or rejects a whole particle
-    (d coordinates) at once, and MALA keeps a steady acceptance only if h shrinks like d^(-1/3)
-    (Roberts and Rosenthal, 1998); for a 1-D state the rule is h = step_size / kappa.
+    1 / (1 - h kappa / 2)); the test removes that. Scaling h by the curvature keeps the step
+    stable as the sphere sharpens like t^2, yet lets it stay large for smooth experts whose
+    width does not shrink. The test accepts or rejects a whole particle (d coordinates) at once,
+    and MALA keeps a steady acceptance only if h shrinks like d^(-1/3) (Roberts and Rosenthal,
+    1998); for a 1-D state the rule is h = step_size / kappa.
+
+    One h serves every particle and all K steps of the level, set by the largest curvature
+    among the particles (:func:`curvature`). A fixed h makes the K steps a reversible kernel,
+    which the annealed sampler's reward test relies on; a step set by each particle's own
+    position would not be one (the reverse move would use another step). The largest curvature
+    keeps the sharpest particle stable and every step short enough for the trapezoid rule:
+    measured on a mixture of a narrow and a wide mode, a step from the median of a few
+    particles' curvatures moved mass between the modes (the fraction in the wide mode off by
+    78 standard errors), from the largest it is within Monte Carlo error. The shared h depends on
+    the population through one number, the usual compromise of adaptive SMC.
 
     ``start`` is :func:`evaluate` at the starting particles. Returns the evaluation at the final
     particles and the fraction of steps accepted per particle ``[L]``.
@@ -157,14 +167,14 @@ def langevin_refine(
     accepted = torch.zeros(n_particles, dtype=x.dtype, device=x.device)
     if n_steps == 0:
         return start, accepted + 1
-    h_flat = step_size / (curvature(experts, x, t, score, generator) * x[0].numel() ** (1 / 3))  # [L]
-    h = h_flat.view(-1, *([1] * (x.ndim - 1)))
+    kappa = float(curvature(experts, x, t, score, generator).max())
+    h = step_size / (kappa * x[0].numel() ** (1 / 3))
     score_norm2 = score.pow(2).flatten(1).sum(1)  # [L]
     for _ in range(n_steps):
-        z = x + h * score + torch.sqrt(2 * h) * randn_like(x, generator)
+        z = x + h * score + math.sqrt(2 * h) * randn_like(x, generator)
         at_z = evaluate(experts, z, t)
         z_norm2 = at_z.score.pow(2).flatten(1).sum(1)
-        log_alpha = h_flat / 4 * (score_norm2 - z_norm2)
+        log_alpha = h / 4 * (score_norm2 - z_norm2)
         accept = torch.log(rand(n_particles, log_alpha, generator)) < log_alpha
         keep = accept.view(-1, *([1] * (x.ndim - 1)))
         x = torch.where(keep, z, x)
