@@ -27,9 +27,11 @@ test: setup
 notebooks: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 
-## Speed and quality benchmarks: JSON and figures in benchmarks/results/ (about 15 minutes)
+## Speed, quality and expert-size benchmarks: JSON and figures in benchmarks/results/, then the
+## README's tables rewritten from them (about 25 minutes)
 bench: setup
-	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py
+	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py \
+		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python report.py
 
 ## Retrain the shipped axis experts and rewrite data/manifest.json
 weights: setup

@@ -73,7 +73,11 @@ def steering(seeds, counts) -> dict:
 
 
 def known_answers(counts, n_seeds) -> dict:
-    """RMS error over seeds of AIS estimates against the closed forms, as the particle count grows."""
+    """Errors of AIS estimates against the closed forms over seeds, as the particle count grows.
+
+    Each error is split into its spread over seeds (std, the Monte Carlo error, which should fall
+    like 1/sqrt(L)) and its mean (bias: what more particles cannot remove, e.g. the Euler levels).
+    """
     e1, e2 = GaussianExpert(-0.7, 0.8), GaussianExpert(1.3, 0.5)
     product_mean, product_std, _ = gaussian_product([-0.7, 1.3], [0.8, 0.5])
     prior, reward = GaussianExpert(0.5, 1.0), GaussianReward(2.0, 0.6)
@@ -91,11 +95,12 @@ def known_answers(counts, n_seeds) -> dict:
             r = annealed_importance_sampling(prior, reward, x, 128, 3, generator=g)
             errors["posterior_mean"].append(float((r.log_weights.exp() * r.particles.squeeze(1)).sum()) - post_mean)
             errors["log_z"].append(r.log_normalizer - log_z)
-        report[n] = {k: round(math.sqrt(statistics.fmean(e * e for e in v)), 5) for k, v in errors.items()}
+        report[n] = {k: {"rms": round(math.sqrt(statistics.fmean(e * e for e in v)), 5), "bias": round(statistics.fmean(v), 5),
+                         "std": round(statistics.stdev(v), 5)} for k, v in errors.items()}
         print(n, report[n], flush=True)
-    first, last = counts[0], counts[-1]
-    report["slope_log_rms_vs_log_L"] = {k: round(math.log(report[last][k] / report[first][k]) / math.log(last / first), 3)
-                                        for k in report[first]}
+    log_l = [math.log(n) for n in counts]
+    report["slope_log_std_vs_log_L"] = {k: round(statistics.linear_regression(log_l, [math.log(report[n][k]["std"]) for n in counts]).slope, 3)
+                                        for k in report[counts[0]]}
     return report
 
 
@@ -118,9 +123,9 @@ def plot(report: dict, path: Path) -> None:
     axes[1].legend(fontsize=7)
     known = {int(k): v for k, v in report["known_answers"].items() if k.isdigit()}
     for key in ("product_mean", "posterior_mean", "log_z"):
-        axes[2].plot(list(known), [v[key] for v in known.values()], "o-", label=key)
-    axes[2].plot(list(known), [known[min(known)]["log_z"] * math.sqrt(min(known) / n) for n in known], "k:", label="1/sqrt(L)")
-    axes[2].set(xscale="log", yscale="log", xlabel="particles L", ylabel="RMS error")
+        axes[2].plot(list(known), [v[key]["std"] for v in known.values()], "o-", label=f"{key}: std over seeds")
+    axes[2].plot(list(known), [known[min(known)]["log_z"]["std"] * math.sqrt(min(known) / n) for n in known], "k:", label="1/sqrt(L)")
+    axes[2].set(xscale="log", yscale="log", xlabel="particles L", ylabel="error")
     axes[2].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -32,7 +32,7 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
         assert "speedup" in report["rows"][0]
     if script == "evaluate.py":
         assert set(report["steering"]["colors"]) == {"red", "green", "blue"}
-        assert "slope_log_rms_vs_log_L" in report["known_answers"]
+        assert "slope_log_std_vs_log_L" in report["known_answers"]
 
 
 def _reference_ais():
@@ -63,3 +63,10 @@ def test_loop_reference_samples_the_same_distribution_as_the_batched_sampler(wit
     runs_t = torch.tensor(runs)
     t_statistic = (runs_t.mean() - weighted_mean(big.particles, big.log_weights)) / (runs_t.std() / math.sqrt(len(runs)))
     assert abs(t_statistic.item()) < 4.44, runs
+
+
+def test_readme_tables_are_the_benchmark_results():
+    # README.md's measured numbers are rendered from benchmarks/results/*.json by report.py; this
+    # fails when either was changed without the other.
+    done = subprocess.run([sys.executable, "report.py", "--check"], cwd=BENCHMARKS, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

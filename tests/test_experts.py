@@ -173,10 +173,10 @@ def test_batched_axis_experts_equal_the_sum_of_the_experts(axis_experts, axes, t
         assert (v[..., others] == 0).all() and (s[..., others] == 0).all()
 
 
-@pytest.mark.parametrize("depth", [1, 3])
-def test_batched_axis_experts_fold_every_layer_of_any_depth(depth):
+@pytest.mark.parametrize("sizes", [[(8, 1)] * 3, [(8, 3)] * 3, [(8, 1), (16, 3), (4, 2)]])
+def test_batched_axis_experts_fold_every_layer_of_any_size(sizes):
     torch.manual_seed(0)  # random untrained weights, biases included
-    experts = [AxisFlowExpert(a, hidden=8, depth=depth) for a in "xyz"]
+    experts = [AxisFlowExpert(a, hidden=hidden, depth=depth) for a, (hidden, depth) in zip("xyz", sizes)]
     x = torch.randn(4, 9, 3, generator=gen(10))
     with torch.no_grad():
         expected = torch.stack([e(x, 0.4) for e in experts], dim=-1)

@@ -8,8 +8,8 @@ coordinates as noise; the three together move every coordinate.
 
 :class:`BatchedAxisExperts` evaluates several axis experts as one expert: the same velocities
 and scores as summing them one by one, from a single call that computes their shared input
-features once. The samplers call the experts five times per level, so this is where the
-time goes.
+features once. The annealed sampler calls the experts several times per level (five at K = 3),
+so this is where its time goes.
 """
 from __future__ import annotations
 
@@ -125,15 +125,16 @@ class BatchedAxisExperts(nn.Module):
         # a run of columns as a slice: indexing with a list of columns copies and scatters, slow here
         first, last = self.columns[0], self.columns[-1]
         self._axis_columns = slice(first, last + 1) if self.columns == list(range(first, last + 1)) else self.columns
-        self.n_layers = len(experts[0].net) // 2  # hidden layers; the output layer comes after them
+        self.depths = [e.depth for e in experts]
         for i, e in enumerate(experts):
-            linears = [m for m in e.net if isinstance(m, nn.Linear)]
-            *hidden, last, output = linears
-            for k, layer in enumerate(hidden):
+            *passing_one, last_hidden, output = [m for m in e.net if isinstance(m, nn.Linear)]
+            for k, layer in enumerate(passing_one):
                 self.register_buffer(f"w{i}_{k}", _folded(layer, pass_one=True))
-            self.register_buffer(f"w{i}_{len(hidden)}", _folded(last, pass_one=False))
+            self.register_buffer(f"w{i}_{e.depth - 1}", _folded(last_hidden, pass_one=False))
+            # the output layer keeps a separate bias: adding it to [B, 1] costs nothing, while passing
+            # the 1 through the last hidden layer would make it 33 wide, a slower matmul
             self.register_buffer(f"w{i}_out", output.weight.detach().T.clone())  # [hidden, 1]
-            self.register_buffer(f"b{i}_out", output.bias.detach().clone())
+            self.register_buffer(f"b{i}_out", output.bias.detach().clone())  # [1]
 
     def __repr__(self) -> str:
         return f"BatchedAxisExperts(axes={self.axes})"
@@ -143,11 +144,11 @@ class BatchedAxisExperts(nn.Module):
         tail = xyz.new_tensor([t, 1.0]).expand(*xyz.shape[:-1], 2)
         inputs = radial_features(xyz, tail).reshape(-1, 6)  # [B, 6], shared by the experts
         velocities = []
-        for i in range(len(self.columns)):
+        for i, depth in enumerate(self.depths):
             h = inputs
-            for k in range(self.n_layers):
-                h = (h @ getattr(self, f"w{i}_{k}")).relu_()
-            velocities.append(h @ getattr(self, f"w{i}_out") + getattr(self, f"b{i}_out"))  # [B, 1]
+            for k in range(depth):
+                h = (h @ self.get_buffer(f"w{i}_{k}")).relu_()  # bias included, see _folded
+            velocities.append(h @ self.get_buffer(f"w{i}_out") + self.get_buffer(f"b{i}_out"))  # [B, 1]
         return torch.cat(velocities, dim=1).reshape(*xyz.shape[:-1], len(self.columns))
 
     def velocity(self, x: Tensor, t: float) -> Tensor:

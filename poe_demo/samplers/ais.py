@@ -180,8 +180,9 @@ def annealed_importance_sampling(
 ) -> AISResult:
     """Sample prod_i p_i(x) prod_j exp(r_j(x)) with L = x_init.shape[0] particles over n_steps levels.
 
-    ``step_size`` is the Langevin step in units of the local curvature (h = step_size / (kappa d^(1/3))
-    for states of d coordinates, see :func:`langevin_refine`); it must be in (0, 2). With ``n_mcmc_steps=0`` the particles
+    ``step_size`` is the Langevin step in units of the curvature (h = step_size / (kappa d^(1/3))
+    for states of d coordinates, kappa the largest curvature among the particles at the level,
+    see :func:`langevin_refine`); it must be in (0, 2). With ``n_mcmc_steps=0`` the particles
     follow the summed-velocity ODE and only the weights carry the product. ``callback(k, state)``
     is called after level k (k = 0..T), e.g. to drive a progress bar.
     """

@@ -1,0 +1,137 @@
+"""Write the README's result tables from benchmarks/results/*.json, so every number there comes from a run.
+
+    python benchmarks/report.py           # rewrite the marked sections of README.md
+    python benchmarks/report.py --check   # exit 1 if README.md and the JSON disagree (the tests run this)
+
+A section is the text between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``; the
+prose around the sections carries no measured numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from pathlib import Path
+
+from common import RESULTS
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+# The speed table shows these settings of the grid; bench_sampler.json holds all 24.
+SPEED_ROWS = [(1, 256, 64, 3), (8, 512, 64, 3), (32, 512, 64, 0), (32, 512, 64, 3), (32, 512, 128, 0), (32, 512, 128, 3)]
+TARGET = (32, 512, 128, 3)
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine(results: dict) -> str:
+    m = results["bench_sampler"]["machine"]
+    return (f"Measured on the {m['cores']}-core CI machine ({m['cpu']}, torch {m['torch']}, "
+            f"{m['torch_threads']} threads, Python {m['python']}, `configure_cpu()` applied).")
+
+
+def speed(results: dict) -> str:
+    bench = results["bench_sampler"]
+    rows = {(r["L"], r["N"], r["T"], r["K"]): r for r in bench["rows"]}
+    table = _table(
+        ["setting", "seconds", "reference", "speed-up", "points x levels / s", "radial error", "peak RSS"],
+        [[f"L={L}, N={N}, T={T}, K={K}", f"{r['seconds']:.2f}", f"{r['reference_seconds']:.2f}", f"{r['speedup']}x",
+          f"{r['points_x_levels_per_second'] / 1e6:.2f} M", f"{r['radial_error']:.4f}", f"{r['peak_rss_mb']:.0f} MB"]
+         for (L, N, T, K), r in ((key, rows[key]) for key in SPEED_ROWS)])
+    target = rows[TARGET]
+    speedups = [r["speedup"] for r in bench["rows"]]
+    play = bench["playground_default_settings"]
+    return (
+        f"{table}\n\n"
+        f"At the target setting (L = 32, N = 512, T = 128, K = 3) the sampler takes **{target['seconds']:.2f} s** "
+        f"(goal: at most 2 s), {target['speedup']}x less than the reference ({target['reference_seconds']:.1f} s), "
+        f"at a radial error of {target['radial_error']:.4f} (reference {target['reference_radial_error']:.4f}). "
+        f"Over the 24 settings the speed-up runs from {min(speedups)}x to {max(speedups)}x. The playground's "
+        f"default settings (L = {play['n_particles']}, T = {play['n_steps']}, K = {play['n_mcmc_steps']}, "
+        f"256 points) re-sample and redraw in **{bench['playground_default_rerun_seconds']:.2f} s** (goal: at most 0.5 s)."
+    )
+
+
+def expert_size(results: dict) -> str:
+    rows = results["expert_size"]["rows"]
+    return _table(
+        ["hidden x depth", "parameters", "max relative velocity error", "three experts, one call", "AIS radial error", "AIS seconds"],
+        [[f"{r['hidden']} x {r['depth']}", r["parameters"], f"{r['max_relative_velocity_error']:.3f}",
+          f"{r['call_ms_three_experts']:.2f} ms", f"{r['ais_radial_error']:.4f}", f"{r['ais_seconds']:.2f}"] for r in rows])
+
+
+def fidelity(results: dict) -> str:
+    sphere = results["evaluate"]["sphere"]
+    return _table(
+        ["method", "radial error", "Chamfer", "color spread"],
+        [[name, f"{m['radial_error']['mean']:.4f} ± {m['radial_error']['std']:.4f}",
+          f"{m['chamfer_distance']['mean']:.4f} ± {m['chamfer_distance']['std']:.4f}", f"{m['color_spread']['mean']:.4f}"]
+         for name, m in sphere.items()])
+
+
+def steering(results: dict) -> str:
+    steer = results["evaluate"]["steering"]
+    colors = steer["colors"]
+
+    def rate(n: str, key: str) -> str:
+        return f"{statistics.fmean(colors[c][n][key] for c in colors):.2f}"
+
+    table = _table(["L", "bound 1-(1-p)^L", "incremental", "paper", "rejection, same budget"],
+                   [[n, f"{bound:.3f}", rate(n, "incremental"), rate(n, "paper"), rate(n, "rejection_same_budget")]
+                    for n, bound in steer["bound"].items()])
+    return f"p = {steer['p']:.4f}\n\n{table}"
+
+
+def known_answers(results: dict) -> str:
+    known = results["evaluate"]["known_answers"]
+    counts = [n for n in known if n.isdigit()]
+    quantities = [("product_mean", "product mean"), ("product_variance", "product variance"),
+                  ("posterior_mean", "posterior mean"), ("log_z", "log Z")]
+    table = _table(["L"] + [f"{label}: std / bias" for _, label in quantities],
+                   [[n] + [f"{known[n][key]['std']:.4f} / {known[n][key]['bias']:+.4f}" for key, _ in quantities]
+                    for n in counts])
+    slopes = ", ".join(f"{label} {known['slope_log_std_vs_log_L'][key]:.2f}" for key, label in quantities)
+    return f"{table}\n\nFitted slopes of log std against log L (1/sqrt(L) is -0.5): {slopes}."
+
+
+SECTIONS = {"machine": machine, "speed": speed, "expert_size": expert_size, "fidelity": fidelity, "steering": steering,
+            "known_answers": known_answers}
+
+
+def load(directory: Path = RESULTS) -> dict:
+    return {name: json.loads((directory / f"{name}.json").read_text()) for name in ("bench_sampler", "evaluate", "expert_size")}
+
+
+def render(text: str, results: dict) -> str:
+    """``text`` with every marked section replaced by its rendering from ``results``."""
+    for name, section in SECTIONS.items():
+        start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
+        pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+        if not pattern.search(text):
+            raise ValueError(f"README has no section {start} ... {end}")
+        text = pattern.sub(lambda _: f"{start}\n{section(results)}\n{end}", text)
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if README.md is out of date")
+    args = parser.parse_args()
+    current = README.read_text()
+    expected = render(current, load())
+    if args.check:
+        if current != expected:
+            print("README.md does not match benchmarks/results/*.json; run python benchmarks/report.py", file=sys.stderr)
+            sys.exit(1)
+        return
+    README.write_text(expected)
+    print(f"wrote {README}")
+
+
+if __name__ == "__main__":
+    main()
