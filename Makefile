@@ -28,7 +28,7 @@ notebooks: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 
 ## Speed, quality and expert-size benchmarks: JSON and figures in benchmarks/results/, then the
-## README's tables rewritten from them (about 25 minutes)
+## README's tables rewritten from them (about 10 minutes)
 bench: setup
 	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py \
 		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python report.py
