@@ -156,7 +156,7 @@ def langevin_refine(
     keeps the sharpest particle stable and every step short enough for the trapezoid rule:
     measured on a mixture of a narrow and a wide mode, a step from the median of a few
     particles' curvatures moved mass between the modes (the fraction in the wide mode off by
-    78 standard errors), from the largest it is within Monte Carlo error
+    79 standard errors), from the largest it is within Monte Carlo error
     (``tests/test_samplers.py``). The shared h depends on the population through one number,
     the usual compromise of adaptive SMC.
 
