@@ -25,6 +25,7 @@ import torch  # noqa: E402
 from common import RESULTS, median_seconds, write_json  # noqa: E402
 from poe_demo.data import sample_noise  # noqa: E402
 from poe_demo.evaluation import sphere_experts  # noqa: E402
+from poe_demo.experts import load_axis_experts  # noqa: E402
 from poe_demo.metrics import radial_error  # noqa: E402
 from poe_demo.rewards import ColorReward  # noqa: E402
 from poe_demo.runtime import configure_cpu  # noqa: E402
@@ -56,8 +57,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     cpu = configure_cpu()
-    experts, reward = sphere_experts(), ColorReward("red")
-    one_by_one = sphere_experts(batched=False)  # the reference calls each expert on its own
+    axis = load_axis_experts()
+    experts, reward = sphere_experts(axis), ColorReward("red")
+    one_by_one = sphere_experts(axis, batched=False)  # the reference calls each expert on its own
     if args.quick:
         grid, repeats = [dict(L=2, N=16, T=4, K=k) for k in (0, 1)], 1
     else:

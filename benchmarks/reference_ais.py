@@ -29,7 +29,7 @@ def _reward(rewards, x, v, t):
 
 def _curvature(experts, x, s, t, g):
     """|s(x + d u) - s(x)| / (d |u|) along random signs u, for one particle."""
-    u = torch.where(torch.randn((1, *x.shape), generator=g)[0] < 0, -1.0, 1.0)
+    u = torch.where(torch.randn(x.shape, generator=g) < 0, -1.0, 1.0)
     _, s_probe = _velocity_and_score(experts, x + 1e-3 * u, t)
     return float((s_probe - s).norm() / (1e-3 * u.norm()))
 

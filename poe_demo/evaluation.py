@@ -15,10 +15,10 @@ from .data import sample_noise
 from .experts import BatchedAxisExperts, ColorMeanExpert, ExactSphereExpert, GenerativeExpert, load_axis_experts
 from .metrics import has_dominant_channel
 from .rewards import ColorReward
-from .samplers import annealed_importance_sampling, euler, rejection_sampling
+from .samplers import ais_evaluations_per_level, annealed_importance_sampling, euler, rejection_sampling
 
-__all__ = ["CHANNELS", "sphere_experts", "oracle_experts", "steering_trial", "rejection_trial",
-           "ais_evaluations_per_level", "success_rate", "success_curve"]
+__all__ = ["CHANNELS", "sphere_experts", "oracle_experts", "steering_trial", "rejection_trial", "success_rate",
+           "success_curve"]
 
 CHANNELS = ("red", "green", "blue")
 
@@ -86,9 +86,9 @@ def rejection_trial(
     """Rejection sampling given the budget of an annealed run with L particles: did it return a cloud of ``color``?
 
     An Euler sample costs one expert evaluation per level, so rejection gets as many proposals as
-    the annealed run evaluates clouds per level (:func:`ais_evaluations_per_level`), each kept
-    with probability exp(r(x)) (r <= 0). It returns the first kept proposal, and fails if it
-    keeps none.
+    the annealed run evaluates clouds per level
+    (:func:`~poe_demo.samplers.ais_evaluations_per_level`), each kept with probability exp(r(x))
+    (r <= 0). It returns the first kept proposal, and fails if it keeps none.
     """
     channel = _target_channel(color)
     g = torch.Generator().manual_seed(seed)
@@ -96,12 +96,6 @@ def rejection_trial(
     result = rejection_sampling(lambda n, gen: euler(generative, sample_noise(n, n_points, generator=gen), n_steps).particles,
                                 reward.log_reward, ais_evaluations_per_level(n_particles, n_mcmc_steps), g)
     return len(result.samples) > 0 and bool(has_dominant_channel(result.samples[:1], channel)[0])
-
-
-def ais_evaluations_per_level(n_particles: int, n_mcmc_steps: int) -> int:
-    """Clouds at which the annealed sampler evaluates the experts per level: L at the ODE output,
-    and with K > 0 Langevin steps, L for the curvature probe and L per step."""
-    return n_particles * (1 + n_mcmc_steps + (1 if n_mcmc_steps > 0 else 0))
 
 
 def success_rate(generative, color: str, n_particles: int, seeds: Iterable[int], trial=steering_trial, **kwargs) -> float:

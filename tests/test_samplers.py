@@ -141,7 +141,7 @@ def test_langevin_step_is_shared_and_set_by_the_sharpest_particle():
 
 
 def test_ais_expert_evaluations_match_the_rejection_baselines_budget():
-    from poe_demo.evaluation import ais_evaluations_per_level
+    from poe_demo.samplers import ais_evaluations_per_level
 
     class Counting(GaussianExpert):
         rows = 0

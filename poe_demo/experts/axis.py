@@ -48,16 +48,12 @@ class AxisFlowExpert(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, xyz: Tensor, t: float | Tensor) -> Tensor:
-        """v_a(xyz, t): ``xyz [..., 3]``, t a float or ``[..., 1]`` -> ``[...]``."""
-        return self.mlp(radial_features(xyz).reshape(-1, 4), t).reshape(xyz.shape[:-1])
-
-    def mlp(self, features: Tensor, t: float | Tensor) -> Tensor:
-        """The network on precomputed :func:`radial_features` ``[B, 4]``; t a float or ``[B, 1]`` -> ``[B]``."""
+        """v_a(xyz, t): ``xyz [..., 3]``, t a float or ``[..., 1]`` -> ``[...]``, inputs :func:`radial_features` and t."""
         first = self.net[0]
         # t enters the first layer linearly, so it is folded into the bias: one matmul on 4 columns
-        bias = first.bias + t * first.weight[:, 4]  # [32] for a float t, [B, 32] for per-row t
-        h = torch.addmm(bias.reshape(-1, first.out_features), features, first.weight[:, :4].T)
-        return self.net[1:](h).squeeze(-1)
+        bias = first.bias + t * first.weight[:, 4]  # [32] for a float t, [..., 32] for per-row t
+        h = torch.addmm(bias.reshape(-1, first.out_features), radial_features(xyz).reshape(-1, 4), first.weight[:, :4].T)
+        return self.net[1:](h).reshape(xyz.shape[:-1])
 
     def velocity(self, x: Tensor, t: float) -> Tensor:
         return self.velocity_and_score(x, t)[0]

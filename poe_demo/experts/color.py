@@ -50,7 +50,11 @@ class ColorMeanExpert:
         return f"ColorMeanExpert(spread={self.spread:.3f}, mean_std={self.mean_std})"
 
     def velocity(self, x: Tensor, t: float) -> Tensor:
-        return self.velocity_and_score(x, t)[0]
+        t = check_time(t)
+        c = x[..., RGB]
+        v = torch.zeros_like(x)
+        v[..., RGB] = (c - c.mean(dim=-2, keepdim=True)) / t
+        return v
 
     def grad_log_q(self, m: Tensor) -> Tensor:
         """grad_m log q(m) for mean colors ``m: [..., 3]`` (a softmax-weighted pull to the nearest triple means)."""
@@ -63,7 +67,7 @@ class ColorMeanExpert:
         return self.velocity_and_score(x, t)[1]
 
     def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
-        """Both at once, shaped like x (zero on xyz): they share the deviations c_i - m."""
+        """Both at once, shaped like x (zero on xyz): they share the deviations c_i - m (the samplers' path)."""
         t = check_time(t)
         c = x[..., RGB]
         m = c.mean(dim=-2, keepdim=True)  # [..., 1, 3]

@@ -1,5 +1,14 @@
 """Samplers for a product of experts, and the pieces they are built from."""
-from .ais import WEIGHTINGS, AISResult, AISState, ais_init, ais_level, annealed_importance_sampling, resample_state
+from .ais import (
+    WEIGHTINGS,
+    AISResult,
+    AISState,
+    ais_evaluations_per_level,
+    ais_init,
+    ais_level,
+    annealed_importance_sampling,
+    resample_state,
+)
 from .euler import EulerResult, euler
 from .langevin import langevin_dynamics
 from .rejection import RejectionResult, rejection_sampling
@@ -24,6 +33,7 @@ __all__ = [
     "EulerResult",
     "RejectionResult",
     "WEIGHTINGS",
+    "ais_evaluations_per_level",
     "ais_init",
     "ais_level",
     "annealed_importance_sampling",

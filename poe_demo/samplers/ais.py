@@ -36,7 +36,8 @@ from ..smc import RESAMPLERS, effective_sample_size, normalize_log_weights, resa
 from ..validation import check_choice, check_count, check_range, check_state
 from .transitions import Evaluation, evaluate, langevin_refine, ode_step, time_grid, total_log_reward
 
-__all__ = ["AISState", "AISResult", "WEIGHTINGS", "ais_init", "ais_level", "resample_state", "annealed_importance_sampling"]
+__all__ = ["AISState", "AISResult", "WEIGHTINGS", "ais_init", "ais_level", "resample_state", "annealed_importance_sampling",
+           "ais_evaluations_per_level"]
 
 WEIGHTINGS = ("incremental", "paper")
 
@@ -235,3 +236,9 @@ def annealed_importance_sampling(
         trajectory=torch.stack(path) if keep_trajectory else None,
         ancestors=torch.stack(parents) if keep_trajectory else None,
     )
+
+
+def ais_evaluations_per_level(n_particles: int, n_mcmc_steps: int) -> int:
+    """States at which one level of :func:`ais_level` evaluates the experts: L at the ODE output,
+    and with K > 0 Langevin steps, L for the curvature probe and L per step."""
+    return n_particles * (1 + n_mcmc_steps + (1 if n_mcmc_steps > 0 else 0))
