@@ -1,8 +1,9 @@
 """The annealed importance sampler written for clarity, not speed: the same algorithm as
-``poe_demo.samplers.annealed_importance_sampling`` (incremental weights at the ODE output, MALA
-steps whose size is set per level by the largest curvature among the particles, a reward test
-on the move, systematic resampling when the ESS falls below L/2), but one particle and one
-expert call at a time in Python loops. It is the baseline ``bench_sampler.py`` divides by; its
+``poe_demo.samplers.annealed_importance_sampling`` (start weights for shared coordinates,
+incremental weights at the ODE output with the quadratically tempered reward and the trapezoid
+rule of the velocity mismatch, MALA steps whose size is set per level by the largest curvature
+among the particles, a reward test on the move, systematic resampling when the ESS falls below
+L/2), but one particle and one expert call at a time in Python loops. It is the baseline ``bench_sampler.py`` divides by; its
 samples agree with the batched sampler's in distribution.
 """
 from __future__ import annotations
@@ -14,12 +15,21 @@ import torch
 from poe_demo.samplers import time_grid
 
 
-def _velocity_and_score(experts, x, t):
-    v, s = torch.zeros_like(x), torch.zeros_like(x)
-    for e in experts:
-        v = v + e.velocity(x, t)
-        s = s + e.score(x, t)
-    return v, s
+def _evaluate(experts, x, t):
+    """Summed velocity V and score for one particle, and the mismatch sum_i <s_i, V - v_i>."""
+    pairs = [(e.velocity(x, t), e.score(x, t)) for e in experts]
+    v = sum(v_i for v_i, _ in pairs)
+    return v, sum(s_i for _, s_i in pairs), sum(float((s_i * (v - v_i)).sum()) for v_i, s_i in pairs)
+
+
+def _start_log_weight(experts, x):
+    """log prod_i p_{i,1}(x) - log N(x; 0, I): N(0, 1) once more for each extra expert on a coordinate."""
+    covering = sum((e.score(x, 1.0) != 0).double() for e in experts)
+    return float(-0.5 * ((covering - 1).clamp_min(0) * (x.double() ** 2 + math.log(2 * math.pi))).sum())
+
+
+def _lam(t):
+    return (1 - t) ** 2
 
 
 def _reward(rewards, x, v, t):
@@ -30,25 +40,25 @@ def _reward(rewards, x, v, t):
 def _curvature(experts, x, s, t, g):
     """|s(x + d u) - s(x)| / (d |u|) along random signs u, for one particle."""
     u = torch.where(torch.randn(x.shape, generator=g) < 0, -1.0, 1.0)
-    _, s_probe = _velocity_and_score(experts, x + 1e-3 * u, t)
+    s_probe = sum(e.score(x + 1e-3 * u, t) for e in experts)
     return float((s_probe - s).norm() / (1e-3 * u.norm()))
 
 
-def _mala(experts, rewards, x, v, s, t, n_steps, h, g):
-    """MALA with step h on one particle, then the reward test on the whole move."""
-    x0, v0, r0 = x, v, _reward(rewards, x, v, t)
+def _mala(experts, rewards, x, v, s, m, t, n_steps, h, g):
+    """MALA with step h on one particle, then the tempered reward test on the whole move."""
+    x0, v0, m0, r0 = x, v, m, _reward(rewards, x, v, t)
     for _ in range(n_steps):
         xi = torch.randn(x.shape, generator=g)
         z = x + h * s + math.sqrt(2 * h) * xi
-        v_z, s_z = _velocity_and_score(experts, z, t)
+        v_z, s_z, m_z = _evaluate(experts, z, t)
         log_alpha = (0.5 * ((s + s_z) * (z - x)).sum() - ((x - z - h * s_z) ** 2).sum() / (4 * h)
                      + 0.5 * (xi**2).sum())
         if math.log(float(torch.rand(1, generator=g))) < float(log_alpha):
-            x, v, s = z, v_z, s_z
+            x, v, s, m = z, v_z, s_z, m_z
     r = _reward(rewards, x, v, t)
-    if math.log(float(torch.rand(1, generator=g))) < r - r0:
-        return x, v, r
-    return x0, v0, r0
+    if math.log(float(torch.rand(1, generator=g))) < _lam(t) * (r - r0):
+        return x, v, m, r
+    return x0, v0, m0, r0
 
 
 @torch.no_grad()
@@ -57,31 +67,33 @@ def reference_ais(experts, rewards, x_init, n_steps, n_mcmc_steps, step_size=0.5
     g = generator
     n = x_init.shape[0]
     times = time_grid(n_steps).tolist()
-    xs, vs, rs, log_w = [], [], [], []
+    xs, vs, rs, ms, log_w = [], [], [], [], []
     for l in range(n):
-        v, _ = _velocity_and_score(experts, x_init[l], 1.0)
-        xs.append(x_init[l]); vs.append(v); rs.append(_reward(rewards, x_init[l], v, 1.0)); log_w.append(rs[-1])
+        v, _, m = _evaluate(experts, x_init[l], 1.0)
+        xs.append(x_init[l]); vs.append(v); ms.append(m); rs.append(_reward(rewards, x_init[l], v, 1.0))
+        log_w.append(_start_log_weight(experts, x_init[l]))
     for k in range(n_steps + 1):
         if k > 0:
             t, t_next = times[k - 1], times[k]
             moved = []
             for l in range(n):
                 w = xs[l] + (t_next - t) * vs[l]
-                if t_next == 0:
+                if t_next == 0:  # no scores at t = 0, so no mismatch term on the last step
                     r_w = sum(float(r.log_reward(w[None])[0]) for r in rewards)
-                    log_w[l] += r_w - rs[l]
+                    log_w[l] += r_w - _lam(t) * rs[l]
                     xs[l], rs[l] = w, r_w
                     continue
-                v_w, s_w = _velocity_and_score(experts, w, t_next)
+                v_w, s_w, m_w = _evaluate(experts, w, t_next)
                 r_w = _reward(rewards, w, v_w, t_next)
-                log_w[l] += r_w - rs[l]
-                xs[l], vs[l], rs[l] = w, v_w, r_w
+                log_w[l] += _lam(t_next) * r_w - _lam(t) * rs[l] + (t_next - t) * 0.5 * (ms[l] + m_w)
+                xs[l], vs[l], rs[l], ms[l] = w, v_w, r_w, m_w
                 moved.append(s_w)
             if moved and n_mcmc_steps > 0:
                 kappa = max(_curvature(experts, xs[l], moved[l], t_next, g) for l in range(n))
                 h = step_size / (kappa * xs[0].numel() ** (1 / 3))
                 for l in range(n):
-                    xs[l], vs[l], rs[l] = _mala(experts, rewards, xs[l], vs[l], moved[l], t_next, n_mcmc_steps, h, g)
+                    xs[l], vs[l], ms[l], rs[l] = _mala(experts, rewards, xs[l], vs[l], moved[l], ms[l], t_next,
+                                                       n_mcmc_steps, h, g)
         top = max(log_w)
         weights = [math.exp(lw - top) for lw in log_w]
         total = sum(weights)
@@ -94,7 +106,7 @@ def reference_ais(experts, rewards, x_init, n_steps, n_mcmc_steps, step_size=0.5
                     cumulative += weights[j]
                     j += 1
                 idx.append(j)
-            xs, vs, rs = [xs[i] for i in idx], [vs[i] for i in idx], [rs[i] for i in idx]
+            xs, vs, rs, ms = [xs[i] for i in idx], [vs[i] for i in idx], [rs[i] for i in idx], [ms[i] for i in idx]
             log_w = [0.0] * n
     log_w = torch.tensor(log_w)
     return torch.stack(xs), log_w - torch.logsumexp(log_w, 0)

@@ -33,7 +33,8 @@ def test_ais_samples_the_normalised_product_of_two_gaussian_experts():
     result = product_run(n_mcmc_steps=3)
     x = result.particles.squeeze(1)
     n = len(x)
-    assert result.n_resamples == 0  # no rewards: every weight stays equal
+    # The experts overlap, so the weights carry the start weight and the velocity mismatch
+    # (test_ais_weights.py checks them); MALA alone already brings the particles to the product.
     assert abs(x.mean().item() - PRODUCT_MEAN) < Z * PRODUCT_STD / math.sqrt(n)
     # sample variance of n Gaussian draws has standard error sigma^2 sqrt(2 / (n - 1))
     assert abs(x.var().item() - PRODUCT_STD**2) < Z * PRODUCT_STD**2 * math.sqrt(2 / (n - 1))

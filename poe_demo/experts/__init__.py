@@ -4,7 +4,7 @@ from .base import DiscriminativeExpert, GenerativeExpert
 from .color import PALETTE_NOISE_SPREAD, ColorMeanExpert
 from .pretrained import CheckpointError, load_axis_experts, save_axis_experts, train_and_save
 from .gaussian import GaussianExpert, GaussianMixtureExpert, gaussian_product
-from .sphere import ExactSphereExpert, sphere_posterior_mean
+from .sphere import ExactSphereExpert, sphere_posterior_mean, von_mises_fisher_mean
 
 __all__ = [
     "AxisFlowExpert",
@@ -25,4 +25,5 @@ __all__ = [
     "sphere_posterior_mean",
     "train_and_save",
     "train_axis_expert",
+    "von_mises_fisher_mean",
 ]

@@ -16,7 +16,7 @@ from torch import Tensor
 from ..paths import score_from_velocity
 from ..validation import check_time
 
-__all__ = ["ExactSphereExpert", "sphere_posterior_mean"]
+__all__ = ["ExactSphereExpert", "sphere_posterior_mean", "von_mises_fisher_mean"]
 
 _AXES = {"x": 0, "y": 1, "z": 2}
 
@@ -28,6 +28,19 @@ def _langevin_over_k(k: Tensor) -> Tensor:
     k2 = k * k
     series = 1 / 3 - k2 / 45 + 2 * k2**2 / 945 - k2**3 / 4725
     return torch.where(small, series, (1 / torch.tanh(ks) - 1 / ks) / ks)
+
+
+def von_mises_fisher_mean(kappa: float) -> float:
+    """E[<x, mu>] = A(kappa) = coth(kappa) - 1/kappa for x ~ vMF(mu, kappa) on the unit sphere in 3-D.
+
+    It is also the answer for a composition: the uniform sphere times a Gaussian N(m, sigma^2 I)
+    restricted to the sphere is exp(<x, m> / sigma^2) up to a constant, a von Mises-Fisher
+    distribution with mean direction m / |m| and kappa = |m| / sigma^2.
+    """
+    if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not kappa >= 0:
+        raise ValueError(f"kappa must be a number >= 0, got {kappa!r}")
+    k = torch.tensor(float(kappa), dtype=torch.float64)
+    return float(k * _langevin_over_k(k))
 
 
 def sphere_posterior_mean(xyz: Tensor, t: float, radius: float = 1.0) -> Tensor:

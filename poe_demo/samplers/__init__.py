@@ -1,11 +1,13 @@
 """Samplers for a product of experts, and the pieces they are built from."""
 from .ais import (
+    TEMPERINGS,
     WEIGHTINGS,
     AISResult,
     AISState,
     ais_evaluations_per_level,
     ais_init,
     ais_level,
+    mismatch_increment,
     annealed_importance_sampling,
     resample_state,
 )
@@ -14,21 +16,28 @@ from .langevin import langevin_dynamics
 from .rejection import RejectionResult, rejection_sampling
 from .transitions import (
     Evaluation,
+    combine,
     evaluate,
+    evaluate_each,
     curvature,
     langevin_refine,
     log_density_difference,
     ode_step,
+    start_log_weights,
     summed_score,
     summed_velocity,
     time_grid,
     total_log_reward,
+    velocity_mismatch,
 )
 
 __all__ = [
     "AISResult",
     "Evaluation",
+    "TEMPERINGS",
+    "combine",
     "evaluate",
+    "evaluate_each",
     "AISState",
     "EulerResult",
     "RejectionResult",
@@ -42,11 +51,14 @@ __all__ = [
     "langevin_dynamics",
     "langevin_refine",
     "log_density_difference",
+    "mismatch_increment",
     "ode_step",
     "rejection_sampling",
+    "start_log_weights",
     "resample_state",
     "summed_score",
     "summed_velocity",
     "time_grid",
     "total_log_reward",
+    "velocity_mismatch",
 ]

@@ -22,7 +22,11 @@ from ..rng import rademacher_like, rand, randn_like
 __all__ = [
     "Evaluation",
     "time_grid",
+    "evaluate_each",
+    "combine",
     "evaluate",
+    "velocity_mismatch",
+    "start_log_weights",
     "summed_velocity",
     "summed_score",
     "total_log_reward",
@@ -51,8 +55,9 @@ class Evaluation:
     """Particles together with the summed velocity and score of the experts there, at one t."""
 
     x: Tensor  # [L, ...]
-    velocity: Tensor  # [L, ...] sum_i v_i(x, t)
-    score: Tensor  # [L, ...] sum_i grad log p_{i,t}(x)
+    velocity: Tensor  # [L, ...] V = sum_i v_i(x, t)
+    score: Tensor  # [L, ...] S = sum_i grad log p_{i,t}(x)
+    mismatch: Tensor  # [L] sum_i <s_i, V - v_i>, see velocity_mismatch
 
 
 def _total(tensors) -> Tensor:
@@ -60,13 +65,71 @@ def _total(tensors) -> Tensor:
     return functools.reduce(torch.add, tensors)
 
 
+def _dot(a: Tensor, b: Tensor) -> Tensor:
+    """<a_l, b_l> per particle: ``[L, ...] x [L, ...] -> [L]``."""
+    return torch.linalg.vecdot(a.flatten(1), b.flatten(1))
+
+
+@torch.no_grad()
+def evaluate_each(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> list[tuple[Tensor, Tensor]]:
+    """(v_i, s_i) for each expert at x, each shaped like x. An expert may offer
+    ``velocity_and_score(x, t)`` to give both from one pass (the sphere's experts do: the axis
+    experts' score is a function of the velocity)."""
+    return [e.velocity_and_score(x, t) if hasattr(e, "velocity_and_score") else (e.velocity(x, t), e.score(x, t))
+            for e in experts]
+
+
+def velocity_mismatch(each: Sequence[tuple[Tensor, Tensor]], velocity: Tensor) -> Tensor:
+    """sum_i <s_i, V - v_i> per particle ``[L]``: how far the summed velocity V is from transporting the product.
+
+    Let particles follow dx/dt = V = sum_i v_i, and let gamma_t = prod_i p_{i,t}. Each expert's
+    continuity equation gives d/dt log p_{i,t} = -div v_i - <s_i, v_i> along its own flow, and
+    the volume of the moving particles changes by d/dt log|det J| = div V. Along the summed flow
+    the divergences cancel and
+
+        d/dt [log gamma_t(x_t) + log |det dx_t/dx_1|] = sum_i <s_i, V - v_i>,
+
+    so the importance weight of the transported particles changes at this rate: no densities,
+    no divergences. When experts move disjoint coordinates, V - v_i is zero wherever s_i is not,
+    and the rate is exactly 0 (each product is 0, whatever the order of the sum).
+    """
+    if len(each) == 1:
+        return velocity.new_zeros(velocity.shape[0])
+    if len(each) == 2:  # V - v_1 = v_2: two dot products and no subtraction (the sphere's case, in its hot loop)
+        (v_1, s_1), (v_2, s_2) = each
+        return _dot(s_1, v_2) + _dot(s_2, v_1)
+    return _total([_dot(s, velocity - v) for v, s in each])
+
+
+def combine(x: Tensor, each: Sequence[tuple[Tensor, Tensor]]) -> Evaluation:
+    """The :class:`Evaluation` at x from each expert's (v_i, s_i)."""
+    velocity = _total([v for v, _ in each])
+    return Evaluation(x, velocity, _total([s for _, s in each]), velocity_mismatch(each, velocity))
+
+
 @torch.no_grad()
 def evaluate(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Evaluation:
-    """Summed velocity and score at x. An expert may offer ``velocity_and_score(x, t)`` to give
-    both from one pass (the sphere's experts do: the axis experts' score is a function of the velocity)."""
-    both = [e.velocity_and_score(x, t) if hasattr(e, "velocity_and_score") else (e.velocity(x, t), e.score(x, t))
-            for e in experts]
-    return Evaluation(x, _total([v for v, _ in both]), _total([s for _, s in both]))
+    """Summed velocity and score at x, and the velocity mismatch: one call per expert."""
+    return combine(x, evaluate_each(experts, x, t))
+
+
+def start_log_weights(scores: Sequence[Tensor], x: Tensor) -> Tensor:
+    """log prod_i p_{i,1}(x) - log N(x; 0, I) per particle ``[L]``, for a start x ~ N(0, I).
+
+    ``scores`` are the experts' own scores s_i(x, 1). At t = 1 an expert's marginal is its noise:
+    N(0, 1) in each coordinate it models (score -x_c there), flat in the others (score 0). A
+    coordinate modelled by m_c experts has product N(x_c; 0, 1)^m_c, so
+
+        log w = -sum_c (m_c - 1) (x_c^2 + log 2 pi) / 2,
+
+    which is exactly 0 for coordinates with a single expert (whatever its noise, e.g. the color
+    expert's palette noise). Where experts share a coordinate their noise must be N(0, 1), as
+    for every flow trained on this path with Gaussian noise. The product of two experts at t = 1
+    is N(0, 1/2): the particles start too wide, and this weight corrects it.
+    """
+    n_models = _total([(s != 0).to(x.dtype) for s in scores])
+    extra = (n_models - 1).clamp_min(0)
+    return -0.5 * _dot(extra, x * x + math.log(2 * math.pi))
 
 
 def summed_velocity(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Tensor:
@@ -103,14 +166,17 @@ def curvature(experts: Sequence[GenerativeExpert], x: Tensor, t: float, score: T
     Estimated from scores alone by a finite difference, kappa = |s(x + d u) - s(x)| / (d |u|),
     with u a vector of random signs. For a Gaussian with precision lambda it is exactly lambda;
     near the sphere it grows like 1/t^2; in general it is the RMS curvature along u.
+    Zero at some particles is normal (between two modes the log-density has inflection points);
+    only a score that is flat at every particle, or not finite, is an error.
     """
     u = rademacher_like(x, generator)
     kappa = _per_particle_norm(summed_score(experts, x + _PROBE * u, t) - score) / (_PROBE * _per_particle_norm(u))
-    if not bool(torch.isfinite(kappa).all()) or bool((kappa == 0).any()):
-        raise ValueError(
-            f"the summed score is flat or not finite at t={t:.4g} (curvature {kappa.min().item():.3g}); "
-            "every coordinate of the state needs an expert whose score depends on it"
-        )
+    if not bool(torch.isfinite(kappa).all()):
+        raise ValueError(f"the summed score is not finite at t={t:.4g} near {int((~torch.isfinite(kappa)).sum())} "
+                         "particles; check the experts' scores there")
+    if not bool((kappa > 0).any()):
+        raise ValueError(f"the summed score is flat at every particle at t={t:.4g}; every coordinate of the state "
+                         "needs an expert whose score depends on it")
     return kappa
 
 
@@ -163,7 +229,7 @@ def langevin_refine(
     ``start`` is :func:`evaluate` at the starting particles. Returns the evaluation at the final
     particles and the fraction of steps accepted per particle ``[L]``.
     """
-    x, score, velocity = start.x, start.score, start.velocity
+    x, score, velocity, mismatch = start.x, start.score, start.velocity, start.mismatch
     n_particles = x.shape[0]
     accepted = torch.zeros(n_particles, dtype=x.dtype, device=x.device)
     if n_steps == 0:
@@ -181,6 +247,7 @@ def langevin_refine(
         x = torch.where(keep, z, x)
         score = torch.where(keep, at_z.score, score)
         velocity = torch.where(keep, at_z.velocity, velocity)
+        mismatch = torch.where(accept, at_z.mismatch, mismatch)
         score_norm2 = torch.where(accept, z_norm2, score_norm2)
         accepted += accept
-    return Evaluation(x, velocity, score), accepted / n_steps
+    return Evaluation(x, velocity, score, mismatch), accepted / n_steps
