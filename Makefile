@@ -27,11 +27,11 @@ test: setup
 notebooks: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 
-## Speed, quality and expert-size benchmarks: JSON and figures in benchmarks/results/, then the
-## README's tables rewritten from them (about 10 minutes)
+## Speed, quality, expert-size and weight benchmarks: JSON and figures in benchmarks/results/, then
+## the README's tables rewritten from them (about 13 minutes)
 bench: setup
 	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py \
-		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python report.py
+		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python weights.py && ../$(BIN)/python report.py
 
 ## Retrain the shipped axis experts and rewrite data/manifest.json
 weights: setup

@@ -99,12 +99,47 @@ def known_answers(results: dict) -> str:
     return f"{table}\n\nFitted slopes of log std against log L (1/sqrt(L) is -0.5): {slopes}."
 
 
+def _bias(entry: dict) -> str:
+    return f"{entry['bias']:+.4f} ± {entry['se']:.4f}"
+
+
+def weights(results: dict) -> str:
+    w = results["weights"]
+    quadrature = _table(["T", "log Z error, trapezoid", "log Z error, left point"],
+                        [[n, _bias(q["trapezoid"]), _bias(q["left"])] for n, q in w["quadrature"].items()])
+    euler = _table(["setting", "mean", "variance", "log Z"],
+                   [[name, _bias(e["mean"]), _bias(e["variance"]), _bias(e["log_z"])] for name, e in w["euler_bias"].items()])
+    return (f"{quadrature}\n\n{euler}\n\n({w['n_seeds']} seeds x {w['n_particles']} particles per entry; "
+            "error = mean over seeds minus the closed form, ± its standard error.)")
+
+
+def tempering(results: dict) -> str:
+    w = results["weights"]
+    levels = w["levels"]
+    names = list(dict.fromkeys(key.split(",")[0] for key in w["tempering"]))
+    return _table(["schedule"] + [f"T = {n}: log Z error (RMSE)" for n in levels],
+                  [[name] + [f"{_bias(w['tempering'][f'{name}, T={n}'])} ({w['tempering'][f'{name}, T={n}']['rmse']:.3f})"
+                             for n in levels] for name in names])
+
+
+def overlap(results: dict) -> str:
+    o = results["weights"]["overlap"]
+    rows = o["rows"]
+    methods = list(dict.fromkeys(key.rsplit(", N=", 1)[0] for key in rows))
+    points = list(dict.fromkeys(key.rsplit(", N=", 1)[1] for key in rows))
+    table = _table(["method"] + [f"N = {n}: tilt error (ESS)" for n in points],
+                   [[m] + [f"{_bias(rows[f'{m}, N={n}'])} ({rows[f'{m}, N={n}']['ess']:.0f})" for n in points] for m in methods])
+    return (f"Exact mean tilt {o['exact_tilt']:.4f}; L = {o['n_particles']} particles, T = {o['n_steps']} levels, "
+            f"{o['n_seeds']} seeds per entry; ESS is the smallest over the levels.\n\n{table}")
+
+
 SECTIONS = {"machine": machine, "speed": speed, "expert_size": expert_size, "fidelity": fidelity, "steering": steering,
-            "known_answers": known_answers}
+            "known_answers": known_answers, "weights": weights, "tempering": tempering, "overlap": overlap}
 
 
 def load(directory: Path = RESULTS) -> dict:
-    return {name: json.loads((directory / f"{name}.json").read_text()) for name in ("bench_sampler", "evaluate", "expert_size")}
+    return {name: json.loads((directory / f"{name}.json").read_text())
+            for name in ("bench_sampler", "evaluate", "expert_size", "weights")}
 
 
 def render(text: str, results: dict) -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "dominant_channel_probability",
     "best_of_l_bound",
     "relative_velocity_error",
+    "weighted_mean",
 ]
 
 
@@ -105,3 +106,15 @@ def relative_velocity_error(expert, reference, t: float, n_points: int = 20_000,
     exact = reference.velocity(x, t)
     moved = exact.abs().sum(0) > 0
     return float((expert.velocity(x, t)[:, moved] - exact[:, moved]).norm() / exact[:, moved].norm())
+
+
+def weighted_mean(values: Tensor, log_weights: Tensor | None = None) -> Tensor:
+    """sum_l W_l values_l for normalised log-weights ``[L]`` (equal weights if None): ``[L, ...] -> [...]``.
+
+    The estimate a weighted sampler's output stands for: the particles alone are not samples of
+    the target unless the weights are equal.
+    """
+    if log_weights is None:
+        return values.mean(0)
+    w = log_weights.exp().to(values)
+    return (w.view(-1, *[1] * (values.ndim - 1)) * values).sum(0)

@@ -11,7 +11,8 @@ from torch import Tensor
 
 from .data import RGB
 
-__all__ = ["cloud_colors", "draw_cloud", "plot_clouds", "plot_ess", "animate_cloud", "plotly_cloud", "plotly_animation", "scatter3d_trace"]
+__all__ = ["cloud_colors", "draw_cloud", "plot_clouds", "plot_ess", "animate_cloud", "plotly_cloud", "plotly_animation",
+           "plotly_points", "scatter3d_trace"]
 
 
 def cloud_colors(x: Tensor) -> np.ndarray:
@@ -89,6 +90,18 @@ def plotly_cloud(x: Tensor, title: str = "", size: int = 3):
     import plotly.graph_objects as go
 
     return _cube_layout(go.Figure(scatter3d_trace(x, size)), title)
+
+
+def plotly_points(point_sets: Mapping[str, Tensor], colors: Mapping[str, str], title: str = "", size: int = 2):
+    """Several named sets of points ``[M, 3]`` in one rotatable 3-D view, one color and legend entry each."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for name, xyz in point_sets.items():
+        xyz = xyz.detach().cpu().numpy().round(3)
+        fig.add_trace(go.Scatter3d(x=xyz[:, 0], y=xyz[:, 1], z=xyz[:, 2], mode="markers", name=name,
+                                   marker=dict(size=size, color=colors[name]), hoverinfo="skip"))
+    return _cube_layout(fig, title, limit=1.2).update_layout(legend=dict(x=0, y=1))
 
 
 def plotly_animation(clouds: Tensor, labels: list[str], title: str = "", size: int = 3, limit: float = 2.5):

@@ -20,7 +20,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 @pytest.mark.parametrize("script, output", [("bench_sampler.py", "bench_sampler_quick.json"),
                                             ("evaluate.py", "evaluate_quick.json"),
-                                            ("expert_size.py", "expert_size_quick.json")])
+                                            ("expert_size.py", "expert_size_quick.json"),
+                                            ("weights.py", "weights_quick.json")])
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
     args = [sys.executable, script, "--quick", "--out", str(tmp_path)]
     done = subprocess.run(args, cwd=BENCHMARKS, capture_output=True, text=True, timeout=600)
@@ -33,6 +34,9 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
     if script == "evaluate.py":
         assert set(report["steering"]["colors"]) == {"red", "green", "blue"}
         assert "slope_log_std_vs_log_L" in report["known_answers"]
+    if script == "weights.py":
+        assert set(report["quadrature"][str(report["levels"][0])]) == {"trapezoid", "left"}
+        assert len(report["overlap"]["rows"]) == 4 * 2  # four methods at two cloud sizes
 
 
 def _reference_ais():
