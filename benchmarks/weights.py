@@ -26,7 +26,7 @@ import torch
 
 from common import RESULTS, write_json
 from poe_demo.experts import GaussianExpert, gaussian_product
-from poe_demo.overlap import METHODS, estimate_tilt, exact_tilt
+from poe_demo.overlap import METHODS, exact_tilt, tilt_error
 from poe_demo.metrics import weighted_mean
 from poe_demo.rewards import GaussianReward
 from poe_demo.runtime import configure_cpu
@@ -105,14 +105,12 @@ def main() -> None:
 
     points = [1, 16] if args.quick else [1, 4, 16, 64]
     overlap_seeds = range(2) if args.quick else range(8)
-    truth = exact_tilt()
-    overlap = {"exact_tilt": round(truth, 5), "n_particles": 256, "n_steps": 64, "n_seeds": len(overlap_seeds), "rows": {}}
+    overlap = {"exact_tilt": round(exact_tilt(), 5), "n_particles": 256, "n_steps": 64, "n_seeds": len(overlap_seeds),
+               "rows": {}}
     for method in METHODS:
         for n_points in points:
-            estimates = [estimate_tilt(method, torch.randn(256, n_points, 3, generator=torch.Generator().manual_seed(s)),
-                                       generator=torch.Generator().manual_seed(1000 + s)) for s in overlap_seeds]
-            overlap["rows"][f"{method}, N={n_points}"] = {
-                **error([e.tilt for e in estimates], truth), "ess": round(statistics.fmean(e.ess for e in estimates), 1)}
+            e = tilt_error(method, n_points, overlap_seeds)
+            overlap["rows"][f"{method}, N={n_points}"] = {"bias": round(e.bias, 5), "se": round(e.se, 5), "ess": round(e.ess, 1)}
             print(f"overlap {method} N={n_points}: {overlap['rows'][f'{method}, N={n_points}']}", flush=True)
 
     payload = {"n_particles": n_particles, "n_seeds": len(seeds), "levels": levels, "quadrature": quadrature,

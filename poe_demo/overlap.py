@@ -13,7 +13,9 @@ whose points the target treats independently. N is how a test of dimension enter
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 from torch import Tensor
@@ -22,8 +24,8 @@ from .experts import ExactSphereExpert, GaussianExpert, GenerativeExpert, von_mi
 from .metrics import weighted_mean
 from .samplers import annealed_importance_sampling, euler
 
-__all__ = ["BLOB_MEAN", "BLOB_STD", "Estimate", "blob_direction", "blob_experts", "exact_tilt", "tilt", "METHODS",
-           "estimate_tilt"]
+__all__ = ["BLOB_MEAN", "BLOB_STD", "Estimate", "TiltError", "blob_direction", "blob_experts", "exact_tilt", "tilt",
+           "METHODS", "estimate_tilt", "tilt_error"]
 
 # The blob's mean is (0.4, 0.4, 0.4): |m| = 0.69, so kappa = 2.77 and the exact mean tilt is 0.647.
 BLOB_MEAN, BLOB_STD = 0.4, 0.5
@@ -82,3 +84,21 @@ def estimate_tilt(method: str, x_init: Tensor, n_steps: int = 64, experts: list 
     if not weighted:
         return Estimate(tilt(result.particles), float(len(x_init)))
     return Estimate(tilt(result.particles, result.log_weights), float(result.ess.min()))
+
+
+@dataclass(frozen=True)
+class TiltError:
+    bias: float  # mean over seeds of (estimate - exact tilt)
+    se: float  # its standard error, from the spread over seeds
+    ess: float  # mean over seeds of the smallest ESS
+
+
+def tilt_error(method: str, n_points: int, seeds: Sequence[int], n_particles: int = 256, n_steps: int = 64,
+               experts: list | None = None) -> TiltError:
+    """Error of a method of :data:`METHODS` against :func:`exact_tilt` over independent seeded runs
+    (seed s draws the noise, seed 1000 + s drives the sampler)."""
+    estimates = [estimate_tilt(method, torch.randn(n_particles, n_points, 3, generator=torch.Generator().manual_seed(s)),
+                               n_steps, experts, torch.Generator().manual_seed(1000 + s)) for s in seeds]
+    errors = [e.tilt - exact_tilt() for e in estimates]
+    return TiltError(statistics.fmean(errors), statistics.stdev(errors) / math.sqrt(len(errors)),
+                     statistics.fmean(e.ess for e in estimates))
