@@ -25,16 +25,19 @@ weighted particles target gamma_T = pi, and the running mean of the weights esti
     log Z = log integral prod_i p_i(x) prod_j exp(r_j(x)) dx,
 
 which is log E_{pi_gen}[exp(r(x))] when the experts move disjoint coordinates (their product is
-then normalised). What is exact and what is not: the start weight and the reward increments are exact; the
-generative part of each step's weight is the mismatch integrated along the Euler segment by the
-trapezoid rule (:func:`mismatch_increment`; none on the last step, to t = 0, where scores do not
-exist), which stands for log gamma_{k+1}(w) + log|det dw/dx| - log gamma_k(x) up to O(dt^2) per
-step, so the weights and log Z carry a discretisation error that shrinks like 1/T (measured in
-the README). The
-Langevin density ratio is the trapezoid rule of the scores (exact for Gaussian experts, second
-order otherwise) with a step shared by the population (:func:`langevin_refine`). MCMC does not
-change what the weights target; it moves particles toward each level's target, so the weights
-stay even and the estimates' variance falls.
+then normalised).
+
+What is exact and what is not. Exact: the reward increments, and the start weight when the
+experts that share a coordinate have N(0, 1) noise there. Approximate: the generative part of
+each step's weight is the mismatch integrated along the Euler segment by the trapezoid rule
+(:func:`mismatch_increment`), which stands for log gamma_{k+1}(w) + log|det dw/dx| -
+log gamma_k(x) up to O(dt^2) per step; the last step, to t = 0 where scores do not exist, gets
+none, so the weights target gamma at t_{T-1} carried to t = 0 by one Euler step. The weights
+and log Z therefore carry a discretisation error that shrinks like 1/T (measured in the README).
+The Langevin density ratio is the trapezoid rule of the scores (exact for Gaussian experts,
+second order otherwise), with a step shared by the population (:func:`langevin_refine`). MCMC
+does not change what the weights target; it moves the particles toward each level's target, so
+the weights stay more even, and on the README's known answers the discretisation error shrank too.
 
 ``"paper"``: the paper's sketch, which moves first, weights by the current reward
 exp(r(x_hat_k)) and resamples at every level. It ignores the velocity mismatch and applies the
@@ -265,6 +268,11 @@ def annealed_importance_sampling(
     tempering: str | Callable[[float], float] = "quadratic",
 ) -> AISResult:
     """Sample prod_i p_i(x) prod_j exp(r_j(x)) with L = x_init.shape[0] particles over n_steps levels.
+
+    ``x_init [L, ...]`` is the noise the experts start from: N(0, I) on coordinates that several
+    experts share (the start weight assumes it), and on a coordinate with a single expert that
+    expert's own noise (the palette noise of :func:`~poe_demo.data.sample_noise` for the color
+    expert). Estimates from the result are weighted: ``result.log_weights`` are part of the answer.
 
     ``step_size`` is the Langevin step in units of the curvature (h = step_size / (kappa d^(1/3))
     for states of d coordinates, kappa the largest curvature among the particles at the level,
