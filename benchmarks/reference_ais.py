@@ -17,14 +17,14 @@ from poe_demo.samplers import time_grid
 
 def _evaluate(experts, x, t):
     """Summed velocity V and score for one particle, and the mismatch sum_i <s_i, V - v_i>."""
-    pairs = [(e.velocity(x, t), e.score(x, t)) for e in experts]
+    pairs = [(e.velocity(x[None], t)[0], e.score(x[None], t)[0]) for e in experts]  # a batch of one particle
     v = sum(v_i for v_i, _ in pairs)
     return v, sum(s_i for _, s_i in pairs), sum(float((s_i * (v - v_i)).sum()) for v_i, s_i in pairs)
 
 
 def _start_log_weight(experts, x):
     """log prod_i p_{i,1}(x) - log N(x; 0, I): N(0, 1) once more for each extra expert on a coordinate."""
-    covering = sum((e.score(x, 1.0) != 0).double() for e in experts)
+    covering = sum((e.score(x[None], 1.0)[0] != 0).double() for e in experts)
     return float(-0.5 * ((covering - 1).clamp_min(0) * (x.double() ** 2 + math.log(2 * math.pi))).sum())
 
 
@@ -40,7 +40,7 @@ def _reward(rewards, x, v, t):
 def _curvature(experts, x, s, t, g):
     """|s(x + d u) - s(x)| / (d |u|) along random signs u, for one particle."""
     u = torch.where(torch.randn(x.shape, generator=g) < 0, -1.0, 1.0)
-    s_probe = sum(e.score(x + 1e-3 * u, t) for e in experts)
+    s_probe = sum(e.score((x + 1e-3 * u)[None], t)[0] for e in experts)
     return float((s_probe - s).norm() / (1e-3 * u.norm()))
 
 

@@ -1,24 +1,33 @@
 """``poe-demo`` / ``python -m poe_demo``: the main job (demo), one steered sample, and retraining.
 
-A user mistake (unknown color, n < 1, a missing or tampered checkpoint, an unwritable output)
-prints one line on stderr and exits with code 2.
+A user mistake (unknown color, n < 1, a request larger than the memory available, a missing or
+tampered checkpoint, an unusable output path, an absent CUDA device) prints one line on stderr
+and exits with code 2; Ctrl-C prints one line and exits with 130. Every output file is written
+under a temporary name and renamed into place once the run has succeeded, so a failed or
+interrupted run leaves the previous outputs as they were and no partial file.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from .data import PALETTE, sample_noise, sample_spheres
+from . import __version__
+from .data import PALETTE, as_rgb, sample_noise, sample_spheres
 from .evaluation import CHANNELS, sphere_experts
 from .experts import TrainingConfig, load_axis_experts, train_and_save
-from .experts.pretrained import DATA_DIR
+from .experts.pretrained import CHECKPOINT_DIR
 from .metrics import chamfer_distance, color_spread, has_dominant_channel, mean_color, radial_error
 from .plotting import animate_cloud, plot_clouds
+from .resources import check_memory, sampler_memory
 from .rewards import ColorReward
 from .runtime import configure_cpu
 from .samplers import WEIGHTINGS, annealed_importance_sampling, euler
@@ -50,12 +59,84 @@ def _count(minimum: int):
 _positive = _count(1)
 
 
-def _writable_dir(path: Path) -> Path:
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2^63), got {value}")
+    return value
+
+
+def _strength(text: str) -> float:
+    value = float(text)
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def _color(text: str) -> str:
+    try:
+        as_rgb(text)
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _device(text: str) -> torch.device:
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}; use cpu or cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"{text}: CUDA is not available here (torch {torch.__version__})")
+    if device.type not in ("cpu", "cuda"):
+        raise argparse.ArgumentTypeError(f"unsupported device {text!r}; use cpu or cuda")
+    return device
+
+
+def _writable_dir(path: Path, flag: str) -> Path:
+    """Create ``path`` if needed and check a file can be written there, before any sampling."""
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{flag} {path}: exists and is not a folder")
     path.mkdir(parents=True, exist_ok=True)
-    probe = path / ".write-test"
-    probe.write_text("")
-    probe.unlink()
+    with tempfile.TemporaryFile(dir=path):
+        pass
     return path
+
+
+def _check_size(args, keep_trajectory: bool) -> None:
+    """Refuse, before allocating, a run larger than the memory available (one line naming the flags)."""
+    numel = args.particles * args.points * 6
+    check_memory(sampler_memory(numel, args.steps, keep_trajectory),
+                 f"--particles {args.particles} --points {args.points} --steps {args.steps}")
+
+
+class _Outputs:
+    """Output files written under temporary names beside their final ones, renamed together on commit."""
+
+    def __init__(self):
+        self.pending: dict[Path, Path] = {}
+
+    def temporary(self, final: Path) -> Path:
+        fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.stem}.", suffix=final.suffix)
+        os.close(fd)
+        self.pending[final] = Path(name)
+        return Path(name)
+
+    def commit(self) -> None:
+        # Ctrl-C is held back while the files are renamed, so they change together
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            for final, temporary in self.pending.items():
+                temporary.chmod(0o644)
+                os.replace(temporary, final)
+            self.pending.clear()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+    def discard(self) -> None:
+        for temporary in self.pending.values():
+            temporary.unlink(missing_ok=True)
+        self.pending.clear()
 
 
 def _summary(x: torch.Tensor) -> dict:
@@ -73,18 +154,29 @@ def _sampling_args(p: argparse.ArgumentParser, particles: int, points: int, step
     p.add_argument("--points", type=_positive, default=points, help="N, points per cloud")
     p.add_argument("--steps", type=_positive, default=steps, help="T, annealing levels")
     p.add_argument("--mcmc-steps", type=_count(0), default=3, metavar="K", help="Langevin steps per level")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-dir", type=Path, default=DATA_DIR, help="folder with the checkpoints and manifest.json")
+    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--device", type=_device, default=torch.device("cpu"), help="cpu (default) or cuda")
+    p.add_argument("--data-dir", type=Path, default=CHECKPOINT_DIR,
+                   help="folder with the checkpoints and manifest.json (default: the ones shipped in the package)")
 
 
 def demo(args) -> int:
-    out = _writable_dir(args.out)
-    axis = load_axis_experts(args.data_dir)
+    _check_size(args, keep_trajectory=True)
+    out = _writable_dir(args.out, "--out")
+    outputs = _Outputs()
+    try:
+        return _demo(args, out, outputs)
+    finally:
+        outputs.discard()
+
+
+def _demo(args, out: Path, outputs: _Outputs) -> int:
+    axis = load_axis_experts(args.data_dir, args.device)
     composed = sphere_experts(axis)
     color = composed[-1]
-    noise = sample_noise(args.particles, args.points, generator=torch.Generator().manual_seed(args.seed))
+    noise = sample_noise(args.particles, args.points, generator=torch.Generator().manual_seed(args.seed)).to(args.device)
     shown = {"ground truth": sample_spheres(1, args.points, generator=torch.Generator().manual_seed(args.seed))[0]}
-    report: dict = {"settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "func"},
+    report: dict = {"settings": {k: v if isinstance(v, (int, float)) else str(v) for k, v in vars(args).items() if k != "func"},
                     "methods": {}}
 
     def record(name, clouds, seconds, **extra):
@@ -110,10 +202,11 @@ def demo(args) -> int:
         shown[name] = r.best
         if target == "red":
             best = int(r.log_rewards.argmax())
-            animate_cloud(r.lineage(best), r.times, out / "trajectory_red.gif")
+            animate_cloud(r.lineage(best).cpu(), r.times, outputs.temporary(out / "trajectory_red.gif"))
 
-    plot_clouds(shown, columns=4, path=out / "samples.png")
-    (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
+    plot_clouds({name: cloud.cpu() for name, cloud in shown.items()}, columns=4, path=outputs.temporary(out / "samples.png"))
+    outputs.temporary(out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
+    outputs.commit()
     print(f"{'method':34s} {'radial err':>10s} {'chamfer':>8s} {'color spread':>12s} {'seconds':>8s}")
     for name, m in report["methods"].items():
         print(f"{name:34s} {m['radial_error']:10.4f} {m['chamfer_distance']:8.4f} {m['color_spread']:12.4f} {m['seconds']:8.2f}")
@@ -122,31 +215,40 @@ def demo(args) -> int:
 
 
 def sample(args) -> int:
-    if args.out.suffix.lower() != ".png":
+    if args.out.suffix.lower() != ".png" or args.out.is_dir():
         return _fail(f"--out must be a .png file, got {str(args.out)!r}")
-    _writable_dir(args.out.parent)
     reward = ColorReward(args.color, args.strength)
-    axis = load_axis_experts(args.data_dir)
+    _check_size(args, keep_trajectory=False)
+    _writable_dir(args.out.parent, "--out")
+    axis = load_axis_experts(args.data_dir, args.device)
     g = torch.Generator().manual_seed(args.seed)
-    noise = sample_noise(args.particles, args.points, generator=g)
+    noise = sample_noise(args.particles, args.points, generator=g).to(args.device)
     r = annealed_importance_sampling(sphere_experts(axis), reward, noise, args.steps,
                                      args.mcmc_steps, weighting=args.weighting, resampling=args.resampling, generator=g,
                                      progress=True)
-    plot_clouds({f"best of {args.particles}, target {args.color}": r.best}, columns=1, path=args.out, panel_size=4)
+    outputs = _Outputs()
+    try:
+        plot_clouds({f"best of {args.particles}, target {args.color}": r.best.cpu()}, columns=1,
+                    path=outputs.temporary(args.out), panel_size=4)
+        outputs.commit()
+    finally:
+        outputs.discard()
     m = _summary(r.best[None])
     print(f"radial error {m['radial_error']:.4f}, mean color {m['mean_color']}, resampled {r.n_resamples}x -> {args.out}")
     return 0
 
 
 def train(args) -> int:
-    _writable_dir(args.out_dir)
-    manifest = train_and_save(TrainingConfig(n_steps=args.train_steps, seed=args.seed), args.out_dir)
-    print(f"wrote checkpoints and {manifest}")
+    _writable_dir(args.out_dir, "--out-dir")
+    manifest = train_and_save(args.out_dir, TrainingConfig(n_steps=args.train_steps, seed=args.seed))
+    print(f"wrote checkpoints and {manifest}; sample with them: poe-demo sample --data-dir {args.out_dir}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="poe-demo", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="poe-demo", description="Product of experts on a colored point-cloud sphere: the main job "
+                     "(demo), one steered sample, and retraining the shipped experts.")
+    parser.add_argument("--version", action="version", version=f"poe-demo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("demo", help="sample every composition, write a PNG grid, a GIF and metrics.json")
     _sampling_args(p, particles=32, points=256, steps=64)
@@ -154,24 +256,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=demo)
     p = sub.add_parser("sample", help="one cloud steered to a color")
     _sampling_args(p, particles=32, points=512, steps=64)
-    p.add_argument("--color", default="red", help=f"palette name ({', '.join(PALETTE)})")
-    p.add_argument("--strength", type=float, default=10.0)
+    p.add_argument("--color", type=_color, default="red",
+                   help=f"palette name ({', '.join(PALETTE)}), an RGB triple such as 1,0,0, or a hex color such as #ff0000")
+    p.add_argument("--strength", type=_strength, default=10.0, help="reward strength, a finite number > 0")
     p.add_argument("--weighting", choices=WEIGHTINGS, default="incremental")
     p.add_argument("--resampling", choices=sorted(RESAMPLERS), default="systematic")
     p.add_argument("--out", type=Path, default=Path("outputs/sample.png"))
     p.set_defaults(func=sample)
     p = sub.add_parser("train", help="retrain the axis experts and rewrite the checkpoints and manifest")
     p.add_argument("--train-steps", type=_positive, default=TrainingConfig.n_steps)
-    p.add_argument("--seed", type=int, default=TrainingConfig.seed)
-    p.add_argument("--out-dir", type=Path, default=DATA_DIR)
+    p.add_argument("--seed", type=_seed, default=TrainingConfig.seed)
+    p.add_argument("--out-dir", type=Path, required=True, help="folder for the checkpoints and manifest.json")
     p.set_defaults(func=train)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    configure_cpu()
     try:
+        args = build_parser().parse_args(argv)
+        configure_cpu()
         return args.func(args)
-    except (ValueError, TypeError, OSError) as exc:  # user mistakes: bad values, checkpoints, paths
+    except (ValueError, TypeError, OSError) as exc:  # user mistakes: bad values, checkpoints, paths, memory
         return _fail(str(exc))
+    except KeyboardInterrupt:
+        print("poe-demo: interrupted", file=sys.stderr)
+        return 130

@@ -12,6 +12,7 @@ information: it is (up to the jitter) the mean of its three palette colors.
 from __future__ import annotations
 
 import math
+import re
 from itertools import combinations
 from typing import Sequence
 
@@ -53,12 +54,30 @@ def _palette_tensor(device=None) -> Tensor:
     return torch.tensor(list(PALETTE.values()), device=device)  # [8, 3]
 
 
+def _parse_rgb(text: str) -> list[float] | None:
+    """'1,0,0' or '#ff0000' -> [r, g, b]; None if the text is neither."""
+    text = text.strip()
+    if re.fullmatch(r"#[0-9a-fA-F]{6}", text):
+        return [int(text[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    parts = text.split(",")
+    if len(parts) == 3:
+        try:
+            return [float(p) for p in parts]
+        except ValueError:
+            return None
+    return None
+
+
 def as_rgb(color: str | Sequence[float] | Tensor) -> Tensor:
-    """A palette name or an RGB triple in [0, 1] -> float tensor ``[3]``."""
+    """A palette name, an RGB triple in [0, 1] (also as text: '1,0,0'), or a hex color '#ff0000' -> ``[3]``."""
     if isinstance(color, str):
-        if color.lower() not in PALETTE:
-            raise ValueError(f"unknown color {color!r}; use one of {', '.join(PALETTE)} or an RGB triple in [0, 1]")
-        return torch.tensor(PALETTE[color.lower()])
+        if color.lower() in PALETTE:
+            return torch.tensor(PALETTE[color.lower()])
+        parsed = _parse_rgb(color)
+        if parsed is None:
+            raise ValueError(f"unknown color {color!r}; use one of {', '.join(PALETTE)}, an RGB triple in [0, 1] "
+                             "such as 1,0,0, or a hex color such as #ff0000")
+        color = parsed
     try:
         rgb = torch.as_tensor(color, dtype=torch.float32).flatten()
     except (TypeError, ValueError, RuntimeError):

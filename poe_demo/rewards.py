@@ -1,11 +1,13 @@
 """Discriminative experts: a log-reward per particle, never differentiated by the samplers."""
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from torch import Tensor
 
 from .data import RGB, as_rgb
+from .validation import check_cloud
 
 __all__ = ["ColorReward", "GaussianReward"]
 
@@ -19,16 +21,15 @@ class ColorReward:
     """
 
     def __init__(self, target: str | Sequence[float] | Tensor, strength: float = 10.0):
-        if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not strength > 0:
-            raise ValueError(f"strength must be a number > 0, got {strength!r}")
+        if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 < strength < math.inf:
+            raise ValueError(f"strength must be a finite number > 0, got {strength!r}")
         self.target, self.strength = as_rgb(target), float(strength)
 
     def __repr__(self) -> str:
         return f"ColorReward(target={[round(c, 3) for c in self.target.tolist()]}, strength={self.strength})"
 
     def log_reward(self, x: Tensor) -> Tensor:
-        if x.ndim < 2 or x.shape[-1] != 6:
-            raise ValueError(f"ColorReward needs clouds of shape [L, N, 6], got {tuple(x.shape)}")
+        check_cloud(x, "ColorReward")
         squared = (x[..., RGB] - self.target.to(x)).pow(2).sum(-1)  # [L, N]
         return -self.strength * squared.mean(-1)
 
@@ -37,8 +38,10 @@ class GaussianReward:
     """log r(x) = -sum_d (x_d - mean)^2 / (2 std^2): a Gaussian-shaped reward for known-answer tests."""
 
     def __init__(self, mean: float, std: float):
-        if not std > 0:
-            raise ValueError(f"std must be > 0, got {std!r}")
+        if not math.isfinite(mean):
+            raise ValueError(f"mean must be a finite number, got {mean!r}")
+        if not 0 < std < math.inf:
+            raise ValueError(f"std must be a finite number > 0, got {std!r}")
         self.mean, self.std = float(mean), float(std)
 
     def __repr__(self) -> str:

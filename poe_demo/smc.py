@@ -101,7 +101,9 @@ def reweight(log_weights: Tensor, log_increment: Tensor) -> tuple[Tensor, Tensor
     """Multiply normalised weights by exp(increment): returns (new normalised log W ``[L]``, log Z ratio).
 
     The log of sum_l W_l exp(increment_l) is the estimate of Z_k / Z_{k-1}, the ratio of the
-    normalisers of consecutive targets; summed over the levels it estimates log Z.
+    normalisers of consecutive targets; summed over the levels it estimates log Z. A particle of
+    zero weight keeps it, whatever its increment (-inf - -inf would be NaN). With every weight
+    zero the result is NaN: callers check.
     """
-    unnormalized = log_weights + log_increment
+    unnormalized = torch.where(torch.isneginf(log_weights), log_weights, log_weights + log_increment)
     return normalize_log_weights(unnormalized), torch.logsumexp(unnormalized, dim=0)

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from poe_demo.cli import main
-from poe_demo.experts.pretrained import DATA_DIR
+from poe_demo.experts.pretrained import CHECKPOINT_DIR
 
 
 def run(capsys, *argv):
@@ -50,7 +50,15 @@ def one_line_error(capsys, *argv, contains):
         (["sample", "--particles", "0"], "must be an integer >= 1, got 0"),
         (["sample", "--steps", "0"], "must be an integer >= 1, got 0"),
         (["demo", "--particles", "-3"], "must be an integer >= 1, got -3"),
-        (["sample", "--strength", "0"], "strength must be a number > 0"),
+        (["sample", "--strength", "0"], "must be a finite number > 0, got 0"),
+        (["sample", "--strength", "inf"], "must be a finite number > 0, got inf"),
+        (["sample", "--seed", str(2**70)], "must be an integer in [0, 2^63)"),
+        (["sample", "--seed", "-1"], "must be an integer in [0, 2^63)"),
+        (["sample", "--color", "1,0"], "unknown color '1,0'"),
+        (["sample", "--color", "2,0,0"], "3 values in [0, 1]"),
+        (["sample", "--color", "#ff00zz"], "unknown color '#ff00zz'"),
+        (["sample", "--device", "tpu"], "use cpu or cuda"),
+        (["train"], "--out-dir"),
         (["nonsense"], "invalid choice"),
     ],
 )
@@ -59,8 +67,8 @@ def test_bad_values_get_one_line_and_exit_code_2(capsys, argv, contains):
 
 
 def copy_checkpoints(tmp_path):
-    target = tmp_path / "data"
-    shutil.copytree(DATA_DIR, target)
+    target = tmp_path / "checkpoints"
+    shutil.copytree(CHECKPOINT_DIR, target)
     return target
 
 
@@ -92,8 +100,9 @@ def test_unwritable_output(tmp_path, capsys):
 def test_module_entry_point_exit_code():
     result = subprocess.run([sys.executable, "-m", "poe_demo", "sample", "--color", "nope"], capture_output=True, text=True)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["poe-demo: error: unknown color 'nope'; use one of black, red, green, "
-                                                  "blue, yellow, cyan, magenta, white or an RGB triple in [0, 1]"]
+    assert result.stderr.strip().splitlines() == [
+        "poe-demo: error: argument --color: unknown color 'nope'; use one of black, red, green, blue, yellow, cyan, "
+        "magenta, white, an RGB triple in [0, 1] such as 1,0,0, or a hex color such as #ff0000"]
 
 
 def test_train_writes_loadable_checkpoints_with_a_manifest(tmp_path, capsys):
@@ -108,3 +117,102 @@ def test_train_writes_loadable_checkpoints_with_a_manifest(tmp_path, capsys):
 
 def test_negative_mcmc_steps_get_one_line(capsys):
     one_line_error(capsys, "sample", "--mcmc-steps", "-1", contains="must be an integer >= 0, got -1")
+
+
+# --- issue 12: sizes, devices, colors, outputs, interruptions ------------------------------------
+
+@pytest.mark.parametrize("flag", ["--particles", "--points", "--steps"])
+def test_oversized_requests_are_refused_before_allocating(capsys, tmp_path, flag):
+    code, _, err = run(capsys, "sample", flag, "1000000000000", "--out", str(tmp_path / "big.png"))
+    assert code == 2 and err.count("\n") == 1
+    assert f"{flag} 1000000000000" in err and "of memory, more than the" in err and "available" in err
+    assert not (tmp_path / "big.png").exists()
+
+
+@pytest.mark.parametrize("color", ["1,0,0", "#ff0000", "0.9, 0.1, 0.1"])
+def test_rgb_triples_and_hex_colors_are_accepted(tmp_path, capsys, color):
+    code, out, err = run(capsys, "sample", "--color", color, "--particles", "2", "--points", "32", "--steps", "4",
+                         "--out", str(tmp_path / "c.png"))
+    assert code == 0, err
+    assert (tmp_path / "c.png").exists()
+
+
+def test_version_and_plain_help(capsys):
+    from poe_demo import __version__
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"poe-demo {__version__}"
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "``" not in out and "--version" in out
+
+
+def test_device_cuda_without_cuda_is_one_line(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    one_line_error(capsys, "sample", "--device", "cuda", contains="CUDA is not available here")
+
+
+def test_device_cpu_is_accepted(tmp_path, capsys):
+    code, _, err = run(capsys, "sample", "--device", "cpu", "--particles", "2", "--points", "32", "--steps", "4",
+                       "--out", str(tmp_path / "d.png"))
+    assert code == 0, err
+
+
+def test_bad_color_creates_no_folder(tmp_path, capsys):
+    one_line_error(capsys, "sample", "--color", "purple", "--out", str(tmp_path / "new" / "a.png"), contains="purple")
+    assert not (tmp_path / "new").exists()
+
+
+def test_out_pointing_at_a_directory_fails_before_sampling(tmp_path, capsys):
+    (tmp_path / "dir.png").mkdir()
+    one_line_error(capsys, "sample", "--out", str(tmp_path / "dir.png"), contains="must be a .png file")
+
+
+@pytest.mark.parametrize("key", ["sha256", "axis", "file"])
+def test_manifest_without_a_key_is_one_line_naming_it(tmp_path, capsys, key):
+    data = copy_checkpoints(tmp_path)
+    manifest = json.loads((data / "manifest.json").read_text())
+    del manifest["experts"]["y"][key]
+    (data / "manifest.json").write_text(json.dumps(manifest))
+    one_line_error(capsys, "sample", "--data-dir", str(data), "--out", str(tmp_path / "a.png"),
+                   contains=f"malformed manifest {data / 'manifest.json'}: missing key 'experts.y.{key}'")
+
+
+def test_swapped_checkpoints_are_caught_even_with_swapped_hashes(tmp_path, capsys):
+    data = copy_checkpoints(tmp_path)
+    manifest = json.loads((data / "manifest.json").read_text())
+    x, y = manifest["experts"]["x"], manifest["experts"]["y"]
+    x["file"], y["file"] = y["file"], x["file"]
+    x["sha256"], y["sha256"] = y["sha256"], x["sha256"]
+    (data / "manifest.json").write_text(json.dumps(manifest))
+    one_line_error(capsys, "sample", "--data-dir", str(data), "--out", str(tmp_path / "a.png"),
+                   contains="holds the 'y' expert")
+
+
+def _start(tmp_path, *argv):
+    import os
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "poe_demo", *argv], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_ctrl_c_ends_with_one_line_exit_130_and_leaves_previous_outputs(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "outputs"
+    quick = ["demo", "--particles", "2", "--points", "32", "--steps", "4", "--mcmc-steps", "1", "--out", str(out)]
+    assert _start(tmp_path, *quick).wait(timeout=300) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(before) == {"samples.png", "trajectory_red.gif", "metrics.json"}
+    slow = _start(tmp_path, "demo", "--particles", "64", "--points", "2048", "--steps", "400", "--seed", "5", "--out", str(out))
+    time.sleep(8)  # well into the sampling
+    assert slow.poll() is None, slow.communicate()
+    slow.send_signal(signal.SIGINT)
+    stdout, stderr = slow.communicate(timeout=60)
+    assert slow.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "poe-demo: interrupted" and "Traceback" not in stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no new, partial or temporary file

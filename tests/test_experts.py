@@ -235,3 +235,33 @@ def test_relative_velocity_error_is_zero_for_the_reference_and_one_for_zero():
     oracle = ExactSphereExpert("y")
     assert relative_velocity_error(oracle, oracle, 0.3) == 0.0
     assert relative_velocity_error(GaussianExpert(0.0, 1.0), oracle, 1.0) == pytest.approx(0.0, abs=1e-6)  # both are v = x at t = 1
+
+
+# --- dtypes and shapes ---------------------------------------------------------------------------
+
+def test_sphere_composition_runs_in_float64_and_agrees_with_float32(axis_experts):
+    from poe_demo.data import sample_noise
+    from poe_demo.evaluation import sphere_experts
+    from poe_demo.samplers import annealed_importance_sampling
+
+    # K = 0: no random draws (their streams differ between dtypes), so the two runs must agree to rounding
+    noise = sample_noise(2, 64, generator=torch.Generator().manual_seed(0))
+    results = {}
+    for dtype in (torch.float32, torch.float64):
+        for batched in (True, False):
+            r = annealed_importance_sampling(sphere_experts(axis_experts, batched=batched), None, noise.to(dtype), 8, 0)
+            assert r.particles.dtype == dtype
+            results[dtype, batched] = r.particles
+    for batched in (True, False):
+        torch.testing.assert_close(results[torch.float64, batched].float(), results[torch.float32, batched],
+                                   rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("shape", [(64, 6), (2, 64, 5), (2, 3, 64, 6)])
+def test_sphere_experts_show_the_shape_they_received(axis_experts, shape):
+    from poe_demo.evaluation import sphere_experts
+
+    x = torch.zeros(shape)
+    for expert in sphere_experts(axis_experts):
+        with pytest.raises(ValueError, match=rf"got shape \({', '.join(map(str, shape))}\)"):
+            expert.velocity_and_score(x, 0.5)

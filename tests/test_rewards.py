@@ -34,3 +34,21 @@ def test_color_reward_needs_clouds():
 def test_gaussian_reward_sums_over_coordinates():
     r = GaussianReward(1.0, 0.5).log_reward(torch.tensor([[1.0, 2.0], [0.0, 1.0]]))
     torch.testing.assert_close(r, torch.tensor([-2.0, -2.0]))
+
+
+def test_rewards_refuse_non_finite_parameters_and_wrong_shapes():
+    import math
+
+    with pytest.raises(ValueError, match="finite number > 0"):
+        ColorReward("red", strength=math.inf)
+    with pytest.raises(ValueError, match="finite number > 0"):
+        GaussianReward(0.0, math.inf)
+    with pytest.raises(ValueError, match="finite number"):
+        GaussianReward(math.nan, 1.0)
+    with pytest.raises(ValueError, match=r"ColorReward needs clouds of shape \[L, N, 6\], got shape \(64, 6\)"):
+        ColorReward("red").log_reward(torch.zeros(64, 6))
+
+
+@pytest.mark.parametrize("text, rgb", [("1,0,0", [1.0, 0.0, 0.0]), ("#00ff00", [0.0, 1.0, 0.0]), ("0.5, 0.25, 1", [0.5, 0.25, 1.0])])
+def test_colors_parse_from_text(text, rgb):
+    torch.testing.assert_close(ColorReward(text).target, torch.tensor(rgb))

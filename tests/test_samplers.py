@@ -275,3 +275,81 @@ def test_mala_acceptance_shortcut_equals_the_full_metropolis_hastings_ratio():
     log_q_backward = -((x - z - h * s_z) ** 2).sum(1) / (4 * h)
     full = log_density_difference(x, z, s_x, s_z) + log_q_backward - log_q_forward
     torch.testing.assert_close(h / 4 * ((s_x**2).sum(1) - (s_z**2).sum(1)), full)
+
+
+# --- non-finite values, dtypes and sizes -------------------------------------------------------
+
+class ConstraintReward:
+    """log r = 0 where x > 0, -inf elsewhere: a hard constraint."""
+
+    def log_reward(self, x):
+        return torch.where(x.flatten(1).min(1).values > 0, 0.0, float("-inf")).to(x)
+
+
+class NaNReward:
+    def log_reward(self, x):
+        return torch.full((x.shape[0],), float("nan"), dtype=x.dtype)
+
+
+def test_a_hard_constraint_removes_the_particles_that_break_it():
+    # N(0.5, 1) restricted to x > 0: the -inf particles get zero weight, resampling drops them,
+    # and the weighted mean is the truncated Gaussian's, mu + sigma phi(a) / (1 - Phi(a)), a = -mu/sigma.
+    g = gen(30)
+    r = annealed_importance_sampling(GaussianExpert(0.5, 1.0), ConstraintReward(), torch.randn(20_000, 1, generator=g,
+                                     dtype=torch.float64), 64, 3, generator=g)
+    w, x = r.log_weights.exp(), r.particles.squeeze(1)
+    assert bool(torch.isfinite(r.log_weights[w > 0]).all()) and math.isfinite(r.log_normalizer)
+    assert float(w[x <= 0].sum()) == 0
+    phi = math.exp(-0.125) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * (1 + math.erf(-0.5 / math.sqrt(2)))
+    truncated_mean = 0.5 + phi / (1 - cdf)
+    assert abs(float((w * x).sum()) - truncated_mean) < 0.02
+    # log Z = log P(x > 0) under N(0.5, 1)
+    assert abs(r.log_normalizer - math.log(1 - cdf)) < 0.03
+
+
+def test_a_constraint_no_particle_meets_is_a_clear_error():
+    class Never:
+        def log_reward(self, x):
+            return torch.full((x.shape[0],), float("-inf"), dtype=x.dtype)
+
+    with pytest.raises(ValueError, match="every particle has zero weight at t="):
+        annealed_importance_sampling(E1, Never(), torch.randn(8, 1), 8, 1)
+
+
+@pytest.mark.parametrize("weighting", ["incremental", "paper"])
+def test_nan_rewards_name_the_expert_and_the_level(weighting):
+    with pytest.raises(ValueError, match=r"NaNReward.log_reward returned NaN or \+inf for 8 of 8 particles at t=1"):
+        annealed_importance_sampling(E1, NaNReward(), torch.randn(8, 1), 8, 1, weighting=weighting)
+
+
+def test_a_tiny_reward_width_is_an_error_not_nan():
+    with pytest.raises(ValueError, match="every particle has zero weight"):
+        annealed_importance_sampling(E1, GaussianReward(0.0, 1e-30), torch.randn(8, 1), 8, 1)
+
+
+class Exploding(GaussianExpert):
+    def velocity(self, x, t):
+        v = super().velocity(x, t)
+        return v if t > 0.5 else v * float("inf")
+
+
+@pytest.mark.parametrize("sampler", ["euler", "ais"])
+def test_non_finite_velocities_name_the_expert_and_the_level(sampler):
+    run = (lambda: euler([E1, Exploding(0.0, 1.0)], torch.randn(4, 1), 8)) if sampler == "euler" else (
+        lambda: annealed_importance_sampling([E1, Exploding(0.0, 1.0)], None, torch.randn(4, 1), 8, 1))
+    with pytest.raises(ValueError, match=r"not finite at t=0\.\d+: non-finite velocity or score from Exploding"):
+        run()
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.int64])
+def test_unsupported_dtypes_get_a_type_error_naming_the_allowed_ones(dtype):
+    with pytest.raises(TypeError, match="must be a float32 or float64 tensor"):
+        annealed_importance_sampling(E1, None, torch.zeros(4, 1, dtype=dtype), 4, 1)
+
+
+def test_oversized_runs_are_refused_before_allocating():
+    with pytest.raises(ValueError, match=r"n_steps=1000000000000, keep_trajectory=True needs about .* of memory"):
+        annealed_importance_sampling(E1, None, torch.zeros(4, 1), 10**12, 1, keep_trajectory=True)
+    with pytest.raises(ValueError, match="euler with state"):
+        euler(E1, torch.zeros(4, 1), 10**12)

@@ -18,11 +18,12 @@ from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from ..data import sample_sphere_points
 from ..paths import interpolate, score_from_velocity, velocity_target
-from ..validation import check_time
+from ..validation import check_points, check_time
 
 __all__ = ["AxisFlowExpert", "BatchedAxisExperts", "TrainingConfig", "radial_features", "train_axis_expert"]
 
@@ -48,12 +49,17 @@ class AxisFlowExpert(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, xyz: Tensor, t: float | Tensor) -> Tensor:
-        """v_a(xyz, t): ``xyz [..., 3]``, t a float or ``[..., 1]`` -> ``[...]``, inputs :func:`radial_features` and t."""
-        first = self.net[0]
+        """v_a(xyz, t): ``xyz [..., 3]``, t a float or ``[..., 1]`` -> ``[...]``, inputs :func:`radial_features` and t.
+
+        Computed in the dtype of ``xyz`` (the weights are cast, a no-op for float32)."""
+        first, dtype = self.net[0], xyz.dtype
+        weight = first.weight.to(dtype)
         # t enters the first layer linearly, so it is folded into the bias: one matmul on 4 columns
-        bias = first.bias + t * first.weight[:, 4]  # [32] for a float t, [..., 32] for per-row t
-        h = torch.addmm(bias.reshape(-1, first.out_features), radial_features(xyz).reshape(-1, 4), first.weight[:, :4].T)
-        return self.net[1:](h).reshape(xyz.shape[:-1])
+        bias = first.bias.to(dtype) + t * weight[:, 4]  # [32] for a float t, [..., 32] for per-row t
+        h = torch.addmm(bias.reshape(-1, first.out_features), radial_features(xyz).reshape(-1, 4), weight[:, :4].T)
+        for layer in self.net[1:]:
+            h = F.linear(h, layer.weight.to(dtype), layer.bias.to(dtype)) if isinstance(layer, nn.Linear) else layer(h)
+        return h.reshape(xyz.shape[:-1])
 
     def velocity(self, x: Tensor, t: float) -> Tensor:
         return self.velocity_and_score(x, t)[0]
@@ -64,6 +70,7 @@ class AxisFlowExpert(nn.Module):
     def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
         """Both from one network call: the score is a function of the velocity (:mod:`poe_demo.paths`)."""
         t = check_time(t)
+        check_points(x, f"the {self.axis} axis expert")
         v_axis = self(x[..., :3], t)
         out = x.new_zeros((2, *x.shape))  # velocity and score, zero off the expert's axis
         out[0, ..., self.column] = v_axis
@@ -135,6 +142,10 @@ class BatchedAxisExperts(nn.Module):
     def __repr__(self) -> str:
         return f"BatchedAxisExperts(axes={self.axes})"
 
+    def _weight(self, name: str, dtype: torch.dtype) -> Tensor:
+        """A buffer in the dtype of the input (a no-op for float32, the dtype it was built in)."""
+        return self.get_buffer(name).to(dtype)
+
     def forward(self, xyz: Tensor, t: float) -> Tensor:
         """Each expert's velocity along its axis: ``xyz [..., 3] -> [..., n_experts]``, in axis order."""
         tail = xyz.new_tensor([t, 1.0]).expand(*xyz.shape[:-1], 2)
@@ -143,8 +154,8 @@ class BatchedAxisExperts(nn.Module):
         for i, depth in enumerate(self.depths):
             h = inputs
             for k in range(depth):
-                h = (h @ self.get_buffer(f"w{i}_{k}")).relu_()  # bias included, see _folded
-            velocities.append(h @ self.get_buffer(f"w{i}_out") + self.get_buffer(f"b{i}_out"))  # [B, 1]
+                h = (h @ self._weight(f"w{i}_{k}", xyz.dtype)).relu_()  # bias included, see _folded
+            velocities.append(h @ self._weight(f"w{i}_out", xyz.dtype) + self._weight(f"b{i}_out", xyz.dtype))  # [B, 1]
         return torch.cat(velocities, dim=1).reshape(*xyz.shape[:-1], len(self.columns))
 
     def velocity(self, x: Tensor, t: float) -> Tensor:
@@ -156,6 +167,7 @@ class BatchedAxisExperts(nn.Module):
     def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
         """Summed velocity and score, shaped like x, zero off the experts' axes."""
         t = check_time(t)
+        check_points(x, repr(self))
         v_axes = self(x[..., :3], t)  # [..., n_experts]
         out = x.new_zeros((2, *x.shape))
         out[0, ..., self._axis_columns] = v_axes

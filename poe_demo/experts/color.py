@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from ..data import COLOR_JITTER, RGB, palette_triple_means
-from ..validation import check_time
+from ..validation import check_cloud, check_time
 
 __all__ = ["ColorMeanExpert", "PALETTE_NOISE_SPREAD"]
 
@@ -38,7 +38,7 @@ PALETTE_NOISE_SPREAD = math.sqrt(4 / 21 + COLOR_JITTER**2)
 
 
 class ColorMeanExpert:
-    """Generative expert on the rgb columns of a cloud ``[..., N, 6]``; xyz get zero velocity and score."""
+    """Generative expert on the rgb columns of clouds ``[L, N, 6]``; xyz get zero velocity and score."""
 
     def __init__(self, spread: float = PALETTE_NOISE_SPREAD, mean_std: float = 0.02):
         if not spread > 0 or not mean_std > 0:
@@ -51,7 +51,7 @@ class ColorMeanExpert:
 
     def velocity(self, x: Tensor, t: float) -> Tensor:
         t = check_time(t)
-        c = x[..., RGB]
+        c = check_cloud(x, "ColorMeanExpert")[..., RGB]
         v = torch.zeros_like(x)
         v[..., RGB] = (c - c.mean(dim=-2, keepdim=True)) / t
         return v
@@ -69,7 +69,7 @@ class ColorMeanExpert:
     def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
         """Both at once, shaped like x (zero on xyz): they share the deviations c_i - m (the samplers' path)."""
         t = check_time(t)
-        c = x[..., RGB]
+        c = check_cloud(x, "ColorMeanExpert")[..., RGB]
         m = c.mean(dim=-2, keepdim=True)  # [..., 1, 3]
         deviation = c - m
         out = x.new_zeros((2, *x.shape))

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from ..paths import score_from_velocity
-from ..validation import check_time
+from ..validation import check_points, check_time
 
 __all__ = ["ExactSphereExpert", "sphere_posterior_mean", "von_mises_fisher_mean"]
 
@@ -71,7 +71,7 @@ class ExactSphereExpert:
 
     def velocity(self, x: Tensor, t: float) -> Tensor:
         t = check_time(t)
-        xyz = x[..., :3]
+        xyz = check_points(x, repr(self))[..., :3]
         v_xyz = (xyz - sphere_posterior_mean(xyz, t, self.radius)) / t
         v = torch.zeros_like(x)
         v[..., self.columns] = v_xyz[..., self.columns]

@@ -57,6 +57,7 @@ from ..experts.base import DiscriminativeExpert, GenerativeExpert, as_expert_lis
 from ..paths import x_hat_from_velocity
 from ..rng import rand
 from ..smc import RESAMPLERS, effective_sample_size, normalize_log_weights, resample, reweight
+from ..resources import check_memory, sampler_memory
 from ..validation import check_choice, check_count, check_range, check_state
 from .transitions import (
     Evaluation,
@@ -65,6 +66,7 @@ from .transitions import (
     evaluate_each,
     langevin_refine,
     ode_step,
+    raise_nonfinite,
     start_log_weights,
     time_grid,
     total_log_reward,
@@ -133,15 +135,37 @@ class AISResult:
 
 def _reward(discriminative, at: Evaluation, t: float) -> Tensor:
     """sum_j r_j(x_hat) ``[L]`` with x_hat = x - t v, the predicted clean sample (paper, line 10)."""
-    return total_log_reward(discriminative, x_hat_from_velocity(at.x, at.velocity, t))
+    return total_log_reward(discriminative, x_hat_from_velocity(at.x, at.velocity, t), t)
 
 
 def _observe(generative, discriminative, x: Tensor, t: float) -> tuple[Evaluation | None, Tensor]:
-    """(experts evaluated at x, rewards of x_hat); at t = 0 there is no finite score and x is its own x_hat."""
+    """(experts evaluated at x, rewards of x_hat); at t = 0 there is no finite score and x is its own x_hat.
+
+    Checks what the weights will use: a velocity or mismatch that is not finite is an error
+    naming the experts (two reductions per level, not one per expert call)."""
     if t == 0:
-        return None, total_log_reward(discriminative, x)
+        return None, total_log_reward(discriminative, x, t)
     at_x = evaluate(generative, x, t)
+    if not (bool(torch.isfinite(at_x.mismatch).all()) and math.isfinite(float(at_x.velocity.sum()))):
+        raise_nonfinite(generative, x, t, "the experts' velocity or mismatch")
     return at_x, _reward(discriminative, at_x, t)
+
+
+def _tempered(lam: float, log_reward: Tensor) -> Tensor:
+    """lambda r ``[L]``; with lambda = 0 the reward is ignored, even where it is -inf (a hard constraint)."""
+    return torch.zeros_like(log_reward) if lam == 0 else lam * log_reward
+
+
+def _all_rejected(t: float) -> ValueError:
+    return ValueError(f"every particle has zero weight at t={t:.4g}: the rewards are -inf (a hard constraint) for "
+                      "all of them; use more particles or a constraint that some noise can meet")
+
+
+def _normalized(log_weights: Tensor, t: float) -> Tensor:
+    """Normalised log-weights; an error if every particle has zero weight."""
+    if not bool(torch.isfinite(log_weights).any()):
+        raise _all_rejected(t)
+    return normalize_log_weights(log_weights)
 
 
 def _tempering(tempering: str | Callable[[float], float]) -> Callable[[float], float]:
@@ -187,12 +211,14 @@ def ais_init(generative, discriminative, x_init: Tensor, weighting: str = "incre
     with "paper" by exp(r(x_hat_0))."""
     each = evaluate_each(generative, x_init, 1.0)
     at_x = combine(x_init, each)
+    if not (bool(torch.isfinite(at_x.mismatch).all()) and math.isfinite(float(at_x.velocity.sum()))):
+        raise_nonfinite(generative, x_init, 1.0, "the experts' velocity or mismatch")
     log_reward = _reward(discriminative, at_x, 1.0)
     if weighting == "paper":
-        return AISState(x_init, at_x.velocity, at_x.mismatch, log_reward, normalize_log_weights(log_reward), 0.0, 1.0)
-    log_w = start_log_weights([s for _, s in each], x_init) + _tempering(tempering)(1.0) * log_reward
+        return AISState(x_init, at_x.velocity, at_x.mismatch, log_reward, _normalized(log_reward, 1.0), 0.0, 1.0)
+    log_w = start_log_weights([s for _, s in each], x_init) + _tempered(_tempering(tempering)(1.0), log_reward)
     log_z = float(torch.logsumexp(log_w, 0) - math.log(len(log_w)))
-    return AISState(x_init, at_x.velocity, at_x.mismatch, log_reward, normalize_log_weights(log_w), log_z, 1.0)
+    return AISState(x_init, at_x.velocity, at_x.mismatch, log_reward, _normalized(log_w, 1.0), log_z, 1.0)
 
 
 @torch.no_grad()
@@ -225,24 +251,27 @@ def ais_level(
     moves = at_w is not None and n_mcmc_steps > 0
     if weighting == "paper":  # move, then weigh by the current reward
         if not moves:
-            return AISState(w, velocity, mismatch, r_w, normalize_log_weights(r_w), state.log_normalizer, t_next), 1.0
+            return AISState(w, velocity, mismatch, r_w, _normalized(r_w, t_next), state.log_normalizer, t_next), 1.0
         at_z, accepted = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator)
         r_z = _reward(discriminative, at_z, t_next)
-        return (AISState(at_z.x, at_z.velocity, at_z.mismatch, r_z, normalize_log_weights(r_z), state.log_normalizer,
+        return (AISState(at_z.x, at_z.velocity, at_z.mismatch, r_z, _normalized(r_z, t_next), state.log_normalizer,
                          t_next), float(accepted.mean()))
 
     # incremental: weigh at the ODE output, then move with a kernel that keeps the weighted target
     lam = _tempering(tempering)
     lam_next = lam(t_next)
-    log_increment = lam_next * r_w - lam(state.t) * state.log_reward
+    log_increment = _tempered(lam_next, r_w) - _tempered(lam(state.t), state.log_reward)
     log_increment = log_increment + mismatch_increment(state.mismatch, mismatch, state.t, t_next)
     log_weights, log_ratio = reweight(state.log_weights, log_increment)
+    if not math.isfinite(float(log_ratio)):  # -inf: no particle kept any weight
+        raise _all_rejected(t_next)
     state = AISState(w, velocity, mismatch, r_w, log_weights, state.log_normalizer + float(log_ratio), t_next)
     if not moves:
         return state, 1.0
     at_z, accepted = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator)
     r_z = _reward(discriminative, at_z, t_next)
-    keep_move = torch.log(rand(len(r_z), r_z, generator)) < lam_next * (r_z - r_w)  # [L]; always true without rewards
+    # [L]; always true without rewards; a particle of zero weight (r_w = -inf) may move or not, it does not count
+    keep_move = torch.log(rand(len(r_z), r_z, generator)) < _tempered(lam_next, r_z) - _tempered(lam_next, r_w)
     keep = keep_move.view(-1, *([1] * (w.ndim - 1)))
     state = replace(state, x=torch.where(keep, at_z.x, w), velocity=torch.where(keep, at_z.velocity, velocity),
                     mismatch=torch.where(keep_move, at_z.mismatch, mismatch), log_reward=torch.where(keep_move, r_z, r_w))
@@ -296,6 +325,9 @@ def annealed_importance_sampling(
     lam = _tempering(tempering)
     if lam(0.0) != 1.0:
         raise ValueError(f"tempering must reach lambda(0) = 1 so that the final target is the product, got {lam(0.0)!r}")
+    check_memory(sampler_memory(x_init.numel(), n_steps, keep_trajectory, x_init.element_size()),
+                 f"annealed_importance_sampling with state {tuple(x_init.shape)}, n_steps={n_steps}, "
+                 f"keep_trajectory={keep_trajectory}")
 
     n_particles = x_init.shape[0]
     times = time_grid(n_steps, time_power).tolist()

@@ -1,6 +1,7 @@
 """The baseline: integrate the summed velocity of the generative experts from noise to data."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -8,8 +9,9 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..experts.base import GenerativeExpert, as_expert_list
-from .transitions import ode_step, summed_velocity, time_grid
+from ..resources import check_memory, sampler_memory
 from ..validation import check_count, check_state
+from .transitions import ode_step, raise_nonfinite, summed_velocity, time_grid
 
 __all__ = ["EulerResult", "euler"]
 
@@ -38,11 +40,16 @@ def euler(
     experts = as_expert_list(generative_experts, GenerativeExpert, "generative_experts", allow_empty=False)
     check_state(x_init)
     check_count("n_steps", n_steps, minimum=1)
+    check_memory(sampler_memory(x_init.numel(), n_steps, keep_trajectory, x_init.element_size()),
+                 f"euler with state {tuple(x_init.shape)}, n_steps={n_steps}, keep_trajectory={keep_trajectory}")
     times = time_grid(n_steps, time_power).tolist()
     x = x_init
     path = [x] if keep_trajectory else None
     for t, t_next in tqdm(list(zip(times[:-1], times[1:])), desc="euler", disable=not progress, leave=False):
-        x = ode_step(x, summed_velocity(experts, x, t), t, t_next)
+        v = summed_velocity(experts, x, t)
+        if not math.isfinite(float(v.sum())):
+            raise_nonfinite(experts, x, t, "the summed velocity")
+        x = ode_step(x, v, t, t_next)
         if path is not None:
             path.append(x)
     return EulerResult(x, torch.tensor(times), torch.stack(path) if path is not None else None)

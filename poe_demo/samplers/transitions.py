@@ -30,6 +30,7 @@ __all__ = [
     "summed_velocity",
     "summed_score",
     "total_log_reward",
+    "raise_nonfinite",
     "ode_step",
     "curvature",
     "langevin_refine",
@@ -142,12 +143,32 @@ def summed_score(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Te
     return _total([e.score(x, t) for e in experts])
 
 
-def total_log_reward(experts: Sequence[DiscriminativeExpert], x: Tensor) -> Tensor:
-    """sum_j r_j(x) per particle: ``[L]`` (zeros when there are no discriminative experts)."""
-    total = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+def total_log_reward(experts: Sequence[DiscriminativeExpert], x: Tensor, t: float | None = None) -> Tensor:
+    """sum_j r_j(x) per particle: ``[L]`` (zeros when there are no discriminative experts).
+
+    A reward of -inf is a hard constraint (the particle gets zero weight); NaN or +inf is an
+    error naming the expert (and ``t``, the level it was evaluated for)."""
+    n = x.shape[0]
+    total = torch.zeros(n, dtype=x.dtype, device=x.device)
     for e in experts:
-        total = total + e.log_reward(x)
+        r = e.log_reward(x)
+        if tuple(r.shape) != (n,):
+            raise ValueError(f"{type(e).__name__}.log_reward must return shape [L] = [{n}], got {tuple(r.shape)}")
+        bad = torch.isnan(r) | torch.isposinf(r)
+        if bool(bad.any()):
+            level = "" if t is None else f" at t={t:.4g}"
+            raise ValueError(f"{type(e).__name__}.log_reward returned NaN or +inf for {int(bad.sum())} of {n} "
+                             f"particles{level}; only -inf (a hard constraint) may be non-finite")
+        total = total + r
     return total
+
+
+def raise_nonfinite(experts: Sequence[GenerativeExpert], x: Tensor, t: float, what: str):
+    """Raise a ValueError naming the experts whose velocity or score is not finite at (x, t)."""
+    bad = [type(e).__name__ for e, (v, s) in zip(experts, evaluate_each(experts, x, t))
+           if not (bool(torch.isfinite(v).all()) and bool(torch.isfinite(s).all()))]
+    culprits = f"non-finite velocity or score from {', '.join(bad)}" if bad else "each expert is finite, their sum is not"
+    raise ValueError(f"{what} is not finite at t={t:.4g}: {culprits}")
 
 
 def ode_step(x: Tensor, v: Tensor, t: float, t_next: float) -> Tensor:

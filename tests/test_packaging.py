@@ -1,0 +1,40 @@
+"""The wheel is a complete package: installed in a fresh environment it samples from any folder,
+with the checkpoints it ships, and uninstalling it leaves nothing behind."""
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, cwd=None):
+    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout
+
+
+def test_wheel_installs_samples_from_another_folder_and_uninstalls_cleanly(tmp_path):
+    # build offline with the setuptools of this environment
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp_path / "dist", ROOT)
+    wheel = next((tmp_path / "dist").glob("poe_demo-*.whl"))
+    venv = tmp_path / "venv"
+    run(sys.executable, "-m", "venv", venv)
+    python = venv / "bin" / "python"
+    site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
+    # the dependencies (torch, matplotlib, ...) come from this environment's site-packages, read-only;
+    # poe_demo itself only from the wheel (this environment's editable install is not activated there)
+    (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    run(python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", wheel)
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    location = run(python, "-c", "import poe_demo; print(poe_demo.__file__)", cwd=elsewhere)
+    assert location.startswith(str(site)), location
+    out = run(venv / "bin" / "poe-demo", "sample", "--particles", "2", "--points", "32", "--steps", "4",
+              "--out", "s.png", cwd=elsewhere)
+    assert "mean color" in out and (elsewhere / "s.png").stat().st_size > 1000
+
+    run(python, "-m", "pip", "uninstall", "-y", "-q", "poe-demo")
+    assert not list(site.glob("poe_demo*")) and not (venv / "bin" / "poe-demo").exists()
+    assert not (site / "data").exists() and not (site / "checkpoints").exists()
