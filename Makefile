@@ -8,10 +8,16 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
+# TORCH_INDEX: a package index to take torch from first, e.g. PyTorch's CPU-only index (see README)
+TORCH_INDEX ?=
+
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(if $(TORCH_INDEX),$(BIN)/pip install --quiet -c constraints.txt --index-url $(TORCH_INDEX) torch)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[notebooks,test]'
+	@$(BIN)/python -c "import torch; print('installed torch', torch.__version__ + ':', \
+		'CUDA ' + torch.version.cuda + ' build' if torch.version.cuda else 'CPU-only build')"
 	touch $(STAMP)
 
 ## The main job: every composition sampled, pictures and metrics in outputs/
@@ -33,9 +39,9 @@ bench: setup
 	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py \
 		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python weights.py && ../$(BIN)/python report.py
 
-## Retrain the shipped axis experts and rewrite data/manifest.json
+## Retrain the shipped axis experts and rewrite poe_demo/checkpoints/ (manifest included)
 weights: setup
-	$(BIN)/poe-demo train
+	$(BIN)/poe-demo train --out-dir poe_demo/checkpoints
 
 clean:
-	rm -rf $(VENV) outputs .pytest_cache
+	rm -rf $(VENV) outputs .pytest_cache build dist *.egg-info
