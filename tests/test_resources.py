@@ -14,7 +14,7 @@ def test_estimate_grows_with_the_state_the_trajectory_and_the_levels():
 def test_check_names_the_request_and_the_limit():
     assert available_memory() > 0
     check_memory(1, "a tiny run")
-    with pytest.raises(ValueError, match=r"^--points 7 needs about 1e\+03 TB of memory, more than the .* available$"):
+    with pytest.raises(ValueError, match=r"^--points 7 needs about 1e\+06 TB of memory, more than the .* available$"):
         check_memory(10**18, "--points 7")
 
 

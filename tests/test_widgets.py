@@ -39,7 +39,7 @@ def test_bad_strength_and_one_particle_show_messages(playground):
     playground.controls["color"].value = "red"
     runs = playground.n_runs
     playground.controls["strength"].value = 0.0
-    assert playground.n_runs == runs and "strength must be a number > 0" in playground.status.value
+    assert playground.n_runs == runs and "strength must be a finite number > 0" in playground.status.value
     playground.controls["strength"].value = 10.0
     playground.controls["n_particles"].value = 1
     assert playground.last_result.particles.shape[0] == 1 and "one particle" in playground.status.value
