@@ -37,10 +37,11 @@ def test_sample_writes_a_png(tmp_path, capsys):
 
 
 def one_line_error(capsys, *argv, contains):
-    code, _, err = run(capsys, *argv)
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("poe-demo: error:") and contains in lines[0], err
+    """The mistake as a user meets it: the installed entry point in a fresh process, one stderr line, exit 2."""
+    done = subprocess.run([sys.executable, "-m", "poe_demo", *argv], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("poe-demo: error:") and contains in lines[0], done.stderr
 
 
 @pytest.mark.parametrize(
@@ -59,6 +60,7 @@ def one_line_error(capsys, *argv, contains):
         (["sample", "--color", "#ff00zz"], "unknown color '#ff00zz'"),
         (["sample", "--device", "tpu"], "use cpu or cuda"),
         (["train"], "--out-dir"),
+        (["sample", "--points", "1000000000000"], "of memory, more than the"),
         (["nonsense"], "invalid choice"),
     ],
 )
