@@ -24,8 +24,11 @@ $(STAMP): pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/poe-demo demo --out outputs
 
-## The test suite: library tests, then every notebook re-run and compared with its stored outputs
+## The test suite: lint and format check, library tests, then every notebook re-run and compared
+## with its stored outputs
 test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest tests
 	$(BIN)/pytest --nbval --nbval-current-env notebooks
 

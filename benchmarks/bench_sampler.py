@@ -9,6 +9,7 @@ default settings, re-sampled and redrawn.
 
     python benchmarks/bench_sampler.py [--quick] [--reference grid|target|none] [--out DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
-
 from common import RESULTS, median_seconds, write_json  # noqa: E402
+from reference_ais import reference_ais  # noqa: E402
+
 from poe_demo.data import sample_noise  # noqa: E402
 from poe_demo.evaluation import sphere_experts  # noqa: E402
 from poe_demo.experts import load_axis_experts  # noqa: E402
@@ -30,7 +32,6 @@ from poe_demo.metrics import radial_error  # noqa: E402
 from poe_demo.rewards import ColorReward  # noqa: E402
 from poe_demo.runtime import configure_cpu  # noqa: E402
 from poe_demo.samplers import annealed_importance_sampling  # noqa: E402
-from reference_ais import reference_ais  # noqa: E402
 
 TARGET = dict(L=32, N=512, T=128, K=3)
 
@@ -51,8 +52,12 @@ def peak_rss_mb(fn) -> tuple[object, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny grid and one repeat (smoke test)")
-    parser.add_argument("--reference", choices=["grid", "target", "none"], default="grid",
-                        help="where to time the loop-based reference: every grid point, the target setting only, or nowhere")
+    parser.add_argument(
+        "--reference",
+        choices=["grid", "target", "none"],
+        default="grid",
+        help="where to time the loop-based reference: every grid point, the target setting only, or nowhere",
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -70,15 +75,24 @@ def main() -> None:
         noise = sample_noise(s["L"], s["N"], generator=torch.Generator().manual_seed(0))
 
         def run():
-            return annealed_importance_sampling(experts, reward, noise, s["T"], s["K"], generator=torch.Generator().manual_seed(1))
+            return annealed_importance_sampling(
+                experts, reward, noise, s["T"], s["K"], generator=torch.Generator().manual_seed(1)
+            )
 
         seconds = median_seconds(run, repeats=repeats)
         result, peak = peak_rss_mb(run)
-        row = {**s, "seconds": round(seconds, 4), "points_x_levels_per_second": round(s["L"] * s["N"] * s["T"] / seconds),
-               "peak_rss_mb": round(peak, 1), "radial_error": round(float(radial_error(result.particles).mean()), 5)}
+        row = {
+            **s,
+            "seconds": round(seconds, 4),
+            "points_x_levels_per_second": round(s["L"] * s["N"] * s["T"] / seconds),
+            "peak_rss_mb": round(peak, 1),
+            "radial_error": round(float(radial_error(result.particles).mean()), 5),
+        }
         if args.reference == "grid" or (args.reference == "target" and (s == TARGET or args.quick)):
             start = time.perf_counter()
-            x_ref, _ = reference_ais(one_by_one, [reward], noise, s["T"], s["K"], generator=torch.Generator().manual_seed(1))
+            x_ref, _ = reference_ais(
+                one_by_one, [reward], noise, s["T"], s["K"], generator=torch.Generator().manual_seed(1)
+            )
             row["reference_seconds"] = round(time.perf_counter() - start, 3)
             row["speedup"] = round(row["reference_seconds"] / seconds, 1)
             row["reference_radial_error"] = round(float(radial_error(x_ref).mean()), 5)
@@ -89,11 +103,16 @@ def main() -> None:
 
     playground = Playground(experts)
     playground_seconds = median_seconds(playground.run, repeats=1 if args.quick else repeats)
-    summary = {"playground_default_rerun_seconds": round(playground_seconds, 4),
-               "playground_default_settings": {k: v for k, v in playground.last_settings.items() if k != "target"}}
+    summary = {
+        "playground_default_rerun_seconds": round(playground_seconds, 4),
+        "playground_default_settings": {k: v for k, v in playground.last_settings.items() if k != "target"},
+    }
     print(summary)
-    path = write_json("bench_sampler_quick.json" if args.quick else "bench_sampler.json",
-                      {"cpu_settings": cpu, "rows": rows, **summary}, directory=args.out)
+    path = write_json(
+        "bench_sampler_quick.json" if args.quick else "bench_sampler.json",
+        {"cpu_settings": cpu, "rows": rows, **summary},
+        directory=args.out,
+    )
     if not args.quick:
         plot(rows, args.out / "bench_sampler.png")
     print(f"wrote {path}")

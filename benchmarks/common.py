@@ -1,4 +1,5 @@
 """Shared helpers for the benchmark scripts: machine facts, timing, results on disk."""
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@
 
 Writes ``evaluate.json`` and ``evaluate.png`` to benchmarks/results/; the README quotes them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
-
 from common import RESULTS, write_json  # noqa: E402
+
 from poe_demo.data import sample_noise  # noqa: E402
 from poe_demo.evaluation import CHANNELS, oracle_experts, rejection_trial, sphere_experts, success_rate  # noqa: E402
 from poe_demo.experts import ColorMeanExpert, GaussianExpert, gaussian_product, load_axis_experts  # noqa: E402
@@ -29,24 +30,35 @@ from poe_demo.samplers import annealed_importance_sampling, euler  # noqa: E402
 
 
 def mean_and_std(values: list[float]) -> dict:
-    return {"mean": round(statistics.fmean(values), 5), "std": round(statistics.stdev(values), 5) if len(values) > 1 else 0.0}
+    return {
+        "mean": round(statistics.fmean(values), 5),
+        "std": round(statistics.stdev(values), 5) if len(values) > 1 else 0.0,
+    }
 
 
 def sphere_fidelity(seeds, n_clouds, n_points, n_steps) -> dict:
     axis = load_axis_experts()
     experts, oracle = sphere_experts(axis), oracle_experts()
-    methods = {f"{a} expert alone (Euler)": lambda x, g, a=a: euler([axis[a], ColorMeanExpert()], x, n_steps).particles
-               for a in "xyz"}
+    methods = {
+        f"{a} expert alone (Euler)": lambda x, g, a=a: euler([axis[a], ColorMeanExpert()], x, n_steps).particles
+        for a in "xyz"
+    }
     methods["velocity sum (Euler)"] = lambda x, g: euler(experts, x, n_steps).particles
     for k in (0, 1, 3, 10):
-        methods[f"AIS K={k}"] = lambda x, g, k=k: annealed_importance_sampling(experts, None, x, n_steps, k, generator=g).particles
-    methods["exact oracle, AIS K=3"] = lambda x, g: annealed_importance_sampling(oracle, None, x, n_steps, 3, generator=g).particles
+        methods[f"AIS K={k}"] = lambda x, g, k=k: (
+            annealed_importance_sampling(experts, None, x, n_steps, k, generator=g).particles
+        )
+    methods["exact oracle, AIS K=3"] = lambda x, g: (
+        annealed_importance_sampling(oracle, None, x, n_steps, 3, generator=g).particles
+    )
     report = {}
     for name, sample in methods.items():
         metrics = {"radial_error": [], "chamfer_distance": [], "color_spread": []}
         for seed in seeds:
-            x = sample(sample_noise(n_clouds, n_points, generator=torch.Generator().manual_seed(seed)),
-                       torch.Generator().manual_seed(10_000 + seed))
+            x = sample(
+                sample_noise(n_clouds, n_points, generator=torch.Generator().manual_seed(seed)),
+                torch.Generator().manual_seed(10_000 + seed),
+            )
             metrics["radial_error"].append(float(radial_error(x).mean()))
             metrics["chamfer_distance"].append(float(chamfer_distance(x).mean()))
             metrics["color_spread"].append(float(color_spread(x).mean()))
@@ -95,20 +107,31 @@ def known_answers(counts, n_seeds) -> dict:
             r = annealed_importance_sampling(prior, reward, x, 128, 3, generator=g)
             errors["posterior_mean"].append(float((r.log_weights.exp() * r.particles.squeeze(1)).sum()) - post_mean)
             errors["log_z"].append(r.log_normalizer - log_z)
-        report[n] = {k: {"rms": round(math.sqrt(statistics.fmean(e * e for e in v)), 5), "bias": round(statistics.fmean(v), 5),
-                         "std": round(statistics.stdev(v), 5)} for k, v in errors.items()}
+        report[n] = {
+            k: {
+                "rms": round(math.sqrt(statistics.fmean(e * e for e in v)), 5),
+                "bias": round(statistics.fmean(v), 5),
+                "std": round(statistics.stdev(v), 5),
+            }
+            for k, v in errors.items()
+        }
         print(n, report[n], flush=True)
     log_l = [math.log(n) for n in counts]
-    report["slope_log_std_vs_log_L"] = {k: round(statistics.linear_regression(log_l, [math.log(report[n][k]["std"]) for n in counts]).slope, 3)
-                                        for k in report[counts[0]]}
+    report["slope_log_std_vs_log_L"] = {
+        k: round(statistics.linear_regression(log_l, [math.log(report[n][k]["std"]) for n in counts]).slope, 3)
+        for k in report[counts[0]]
+    }
     return report
 
 
 def plot(report: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     names = list(report["sphere"])
-    axes[0].barh(names, [report["sphere"][n]["radial_error"]["mean"] for n in names],
-                 xerr=[report["sphere"][n]["radial_error"]["std"] for n in names])
+    axes[0].barh(
+        names,
+        [report["sphere"][n]["radial_error"]["mean"] for n in names],
+        xerr=[report["sphere"][n]["radial_error"]["std"] for n in names],
+    )
     for i, n in enumerate(names):
         if report["sphere"][n]["radial_error"]["mean"] == 0:  # the oracle: invisible on a log axis
             axes[0].text(0.02, i, "0 (exact)", va="center", transform=axes[0].get_yaxis_transform())
@@ -124,7 +147,12 @@ def plot(report: dict, path: Path) -> None:
     known = {int(k): v for k, v in report["known_answers"].items() if k.isdigit()}
     for key in ("product_mean", "posterior_mean", "log_z"):
         axes[2].plot(list(known), [v[key]["std"] for v in known.values()], "o-", label=f"{key}: std over seeds")
-    axes[2].plot(list(known), [known[min(known)]["log_z"]["std"] * math.sqrt(min(known) / n) for n in known], "k:", label="1/sqrt(L)")
+    axes[2].plot(
+        list(known),
+        [known[min(known)]["log_z"]["std"] * math.sqrt(min(known) / n) for n in known],
+        "k:",
+        label="1/sqrt(L)",
+    )
     axes[2].set(xscale="log", yscale="log", xlabel="particles L", ylabel="error")
     axes[2].legend(fontsize=7)
     fig.tight_layout()
@@ -142,19 +170,30 @@ def main() -> None:
         return
     configure_cpu()
     if args.quick:
-        settings = dict(sphere=dict(seeds=range(2), n_clouds=2, n_points=32, n_steps=4), steer_seeds=range(2),
-                        counts=[1, 2], known=([50, 100], 2))
+        settings = dict(
+            sphere=dict(seeds=range(2), n_clouds=2, n_points=32, n_steps=4),
+            steer_seeds=range(2),
+            counts=[1, 2],
+            known=([50, 100], 2),
+        )
     else:
-        settings = dict(sphere=dict(seeds=range(20), n_clouds=4, n_points=256, n_steps=64), steer_seeds=range(50),
-                        counts=[1, 2, 4, 8, 16, 32], known=([100, 400, 1600, 6400], 20))
+        settings = dict(
+            sphere=dict(seeds=range(20), n_clouds=4, n_points=256, n_steps=64),
+            steer_seeds=range(50),
+            counts=[1, 2, 4, 8, 16, 32],
+            known=([100, 400, 1600, 6400], 20),
+        )
     report = {
         "sphere": sphere_fidelity(**settings["sphere"]),
         "steering": steering(settings["steer_seeds"], settings["counts"]),
         "known_answers": known_answers(*settings["known"]),
     }
     report = _json_keys(report)
-    out = write_json("evaluate_quick.json" if args.quick else "evaluate.json",
-                     {"settings": _json_keys({k: str(v) for k, v in settings.items()}), **report}, directory=args.out)
+    out = write_json(
+        "evaluate_quick.json" if args.quick else "evaluate.json",
+        {"settings": _json_keys({k: str(v) for k, v in settings.items()}), **report},
+        directory=args.out,
+    )
     if not args.quick:
         plot(report, args.out / "evaluate.png")
     print(f"wrote {out}")

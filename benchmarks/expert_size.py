@@ -7,14 +7,15 @@ benchmark setting.
 
     python benchmarks/expert_size.py [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
 import torch
-
 from common import RESULTS, median_seconds, write_json
+
 from poe_demo.data import sample_noise
 from poe_demo.experts import BatchedAxisExperts, ColorMeanExpert, ExactSphereExpert, TrainingConfig, train_axis_expert
 from poe_demo.metrics import radial_error, relative_velocity_error
@@ -53,7 +54,9 @@ def main() -> None:
 
         seconds = median_seconds(sample, repeats=1 if args.quick else 3)
         row = {
-            "hidden": hidden, "depth": depth, "parameters": sum(p.numel() for p in experts[0].parameters()),
+            "hidden": hidden,
+            "depth": depth,
+            "parameters": sum(p.numel() for p in experts[0].parameters()),
             "max_relative_velocity_error": round(max(max(e) for e in errors), 4),
             "relative_velocity_error_by_t": {str(t): round(max(e[i] for e in errors), 4) for i, t in enumerate(TIMES)},
             "call_ms_three_experts": round(1000 * call, 3),
@@ -62,8 +65,11 @@ def main() -> None:
         }
         rows.append(row)
         print(row, flush=True)
-    write_json("expert_size_quick.json" if args.quick else "expert_size.json",
-               {"setting": {"L": L, "N": N, "T": T, "K": K, "train_steps": n_train}, "rows": rows}, directory=args.out)
+    write_json(
+        "expert_size_quick.json" if args.quick else "expert_size.json",
+        {"setting": {"L": L, "N": N, "T": T, "K": K, "train_steps": n_train}, "rows": rows},
+        directory=args.out,
+    )
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
 incremental weights at the ODE output with the quadratically tempered reward and the trapezoid
 rule of the velocity mismatch, MALA steps whose size is set per level by the largest curvature
 among the particles, a reward test on the move, systematic resampling when the ESS falls below
-L/2), but one particle and one expert call at a time in Python loops. It is the baseline ``bench_sampler.py`` divides by; its
-samples agree with the batched sampler's in distribution.
+L/2), but one particle and one expert call at a time in Python loops. It is the baseline
+``bench_sampler.py`` divides by; its samples agree with the batched sampler's in distribution.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,8 +52,7 @@ def _mala(experts, rewards, x, v, s, m, t, n_steps, h, g):
         xi = torch.randn(x.shape, generator=g)
         z = x + h * s + math.sqrt(2 * h) * xi
         v_z, s_z, m_z = _evaluate(experts, z, t)
-        log_alpha = (0.5 * ((s + s_z) * (z - x)).sum() - ((x - z - h * s_z) ** 2).sum() / (4 * h)
-                     + 0.5 * (xi**2).sum())
+        log_alpha = 0.5 * ((s + s_z) * (z - x)).sum() - ((x - z - h * s_z) ** 2).sum() / (4 * h) + 0.5 * (xi**2).sum()
         if math.log(float(torch.rand(1, generator=g))) < float(log_alpha):
             x, v, s, m = z, v_z, s_z, m_z
     r = _reward(rewards, x, v, t)
@@ -68,32 +68,36 @@ def reference_ais(experts, rewards, x_init, n_steps, n_mcmc_steps, step_size=0.5
     n = x_init.shape[0]
     times = time_grid(n_steps).tolist()
     xs, vs, rs, ms, log_w = [], [], [], [], []
-    for l in range(n):
-        v, _, m = _evaluate(experts, x_init[l], 1.0)
-        xs.append(x_init[l]); vs.append(v); ms.append(m); rs.append(_reward(rewards, x_init[l], v, 1.0))
-        log_w.append(_start_log_weight(experts, x_init[l]))
+    for p in range(n):
+        v, _, m = _evaluate(experts, x_init[p], 1.0)
+        xs.append(x_init[p])
+        vs.append(v)
+        ms.append(m)
+        rs.append(_reward(rewards, x_init[p], v, 1.0))
+        log_w.append(_start_log_weight(experts, x_init[p]))
     for k in range(n_steps + 1):
         if k > 0:
             t, t_next = times[k - 1], times[k]
             moved = []
-            for l in range(n):
-                w = xs[l] + (t_next - t) * vs[l]
+            for p in range(n):
+                w = xs[p] + (t_next - t) * vs[p]
                 if t_next == 0:  # no scores at t = 0, so no mismatch term on the last step
                     r_w = sum(float(r.log_reward(w[None])[0]) for r in rewards)
-                    log_w[l] += r_w - _lam(t) * rs[l]
-                    xs[l], rs[l] = w, r_w
+                    log_w[p] += r_w - _lam(t) * rs[p]
+                    xs[p], rs[p] = w, r_w
                     continue
                 v_w, s_w, m_w = _evaluate(experts, w, t_next)
                 r_w = _reward(rewards, w, v_w, t_next)
-                log_w[l] += _lam(t_next) * r_w - _lam(t) * rs[l] + (t_next - t) * 0.5 * (ms[l] + m_w)
-                xs[l], vs[l], rs[l], ms[l] = w, v_w, r_w, m_w
+                log_w[p] += _lam(t_next) * r_w - _lam(t) * rs[p] + (t_next - t) * 0.5 * (ms[p] + m_w)
+                xs[p], vs[p], rs[p], ms[p] = w, v_w, r_w, m_w
                 moved.append(s_w)
             if moved and n_mcmc_steps > 0:
-                kappa = max(_curvature(experts, xs[l], moved[l], t_next, g) for l in range(n))
+                kappa = max(_curvature(experts, xs[p], moved[p], t_next, g) for p in range(n))
                 h = step_size / (kappa * xs[0].numel() ** (1 / 3))
-                for l in range(n):
-                    xs[l], vs[l], ms[l], rs[l] = _mala(experts, rewards, xs[l], vs[l], moved[l], ms[l], t_next,
-                                                       n_mcmc_steps, h, g)
+                for p in range(n):
+                    xs[p], vs[p], ms[p], rs[p] = _mala(
+                        experts, rewards, xs[p], vs[p], moved[p], ms[p], t_next, n_mcmc_steps, h, g
+                    )
         top = max(log_w)
         weights = [math.exp(lw - top) for lw in log_w]
         total = sum(weights)

@@ -6,6 +6,7 @@
 A section is the text between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``; the
 prose around the sections carries no measured numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,14 @@ from common import RESULTS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 # The speed table shows these settings of the grid; bench_sampler.json holds all 24.
-SPEED_ROWS = [(1, 256, 64, 3), (8, 512, 64, 3), (32, 512, 64, 0), (32, 512, 64, 3), (32, 512, 128, 0), (32, 512, 128, 3)]
+SPEED_ROWS = [
+    (1, 256, 64, 3),
+    (8, 512, 64, 3),
+    (32, 512, 64, 0),
+    (32, 512, 64, 3),
+    (32, 512, 128, 0),
+    (32, 512, 128, 3),
+]
 TARGET = (32, 512, 128, 3)
 
 
@@ -31,8 +39,10 @@ def _table(header: list[str], rows: list[list]) -> str:
 
 def machine(results: dict) -> str:
     m = results["bench_sampler"]["machine"]
-    return (f"Measured on the {m['cores']}-core CI machine ({m['cpu']}, torch {m['torch']}, "
-            f"{m['torch_threads']} threads, Python {m['python']}, `configure_cpu()` applied).")
+    return (
+        f"Measured on the {m['cores']}-core CI machine ({m['cpu']}, torch {m['torch']}, "
+        f"{m['torch_threads']} threads, Python {m['python']}, `configure_cpu()` applied)."
+    )
 
 
 def speed(results: dict) -> str:
@@ -40,9 +50,19 @@ def speed(results: dict) -> str:
     rows = {(r["L"], r["N"], r["T"], r["K"]): r for r in bench["rows"]}
     table = _table(
         ["setting", "seconds", "reference", "speed-up", "points x levels / s", "radial error", "peak RSS"],
-        [[f"L={L}, N={N}, T={T}, K={K}", f"{r['seconds']:.2f}", f"{r['reference_seconds']:.2f}", f"{r['speedup']}x",
-          f"{r['points_x_levels_per_second'] / 1e6:.2f} M", f"{r['radial_error']:.4f}", f"{r['peak_rss_mb']:.0f} MB"]
-         for (L, N, T, K), r in ((key, rows[key]) for key in SPEED_ROWS)])
+        [
+            [
+                f"L={L}, N={N}, T={T}, K={K}",
+                f"{r['seconds']:.2f}",
+                f"{r['reference_seconds']:.2f}",
+                f"{r['speedup']}x",
+                f"{r['points_x_levels_per_second'] / 1e6:.2f} M",
+                f"{r['radial_error']:.4f}",
+                f"{r['peak_rss_mb']:.0f} MB",
+            ]
+            for (L, N, T, K), r in ((key, rows[key]) for key in SPEED_ROWS)
+        ],
+    )
     target = rows[TARGET]
     speedups = [r["speedup"] for r in bench["rows"]]
     play = bench["playground_default_settings"]
@@ -53,25 +73,50 @@ def speed(results: dict) -> str:
         f"at a radial error of {target['radial_error']:.4f} (reference {target['reference_radial_error']:.4f}). "
         f"Over the 24 settings the speed-up runs from {min(speedups)}x to {max(speedups)}x. The playground's "
         f"default settings (L = {play['n_particles']}, T = {play['n_steps']}, K = {play['n_mcmc_steps']}, "
-        f"256 points) re-sample and redraw in **{bench['playground_default_rerun_seconds']:.2f} s** (goal: at most 0.5 s)."
+        f"256 points) re-sample and redraw in **{bench['playground_default_rerun_seconds']:.2f} s** "
+        "(goal: at most 0.5 s)."
     )
 
 
 def expert_size(results: dict) -> str:
     rows = results["expert_size"]["rows"]
     return _table(
-        ["hidden x depth", "parameters", "max relative velocity error", "three experts, one call", "AIS radial error", "AIS seconds"],
-        [[f"{r['hidden']} x {r['depth']}", r["parameters"], f"{r['max_relative_velocity_error']:.3f}",
-          f"{r['call_ms_three_experts']:.2f} ms", f"{r['ais_radial_error']:.4f}", f"{r['ais_seconds']:.2f}"] for r in rows])
+        [
+            "hidden x depth",
+            "parameters",
+            "max relative velocity error",
+            "three experts, one call",
+            "AIS radial error",
+            "AIS seconds",
+        ],
+        [
+            [
+                f"{r['hidden']} x {r['depth']}",
+                r["parameters"],
+                f"{r['max_relative_velocity_error']:.3f}",
+                f"{r['call_ms_three_experts']:.2f} ms",
+                f"{r['ais_radial_error']:.4f}",
+                f"{r['ais_seconds']:.2f}",
+            ]
+            for r in rows
+        ],
+    )
 
 
 def fidelity(results: dict) -> str:
     sphere = results["evaluate"]["sphere"]
     return _table(
         ["method", "radial error", "Chamfer", "color spread"],
-        [[name, f"{m['radial_error']['mean']:.4f} ± {m['radial_error']['std']:.4f}",
-          f"{m['chamfer_distance']['mean']:.4f} ± {m['chamfer_distance']['std']:.4f}", f"{m['color_spread']['mean']:.4f}"]
-         for name, m in sphere.items()])
+        [
+            [
+                name,
+                f"{m['radial_error']['mean']:.4f} ± {m['radial_error']['std']:.4f}",
+                f"{m['chamfer_distance']['mean']:.4f} ± {m['chamfer_distance']['std']:.4f}",
+                f"{m['color_spread']['mean']:.4f}",
+            ]
+            for name, m in sphere.items()
+        ],
+    )
 
 
 def steering(results: dict) -> str:
@@ -81,20 +126,29 @@ def steering(results: dict) -> str:
     def rate(n: str, key: str) -> str:
         return f"{statistics.fmean(colors[c][n][key] for c in colors):.2f}"
 
-    table = _table(["L", "bound 1-(1-p)^L", "incremental", "paper", "rejection, same budget"],
-                   [[n, f"{bound:.3f}", rate(n, "incremental"), rate(n, "paper"), rate(n, "rejection_same_budget")]
-                    for n, bound in steer["bound"].items()])
+    table = _table(
+        ["L", "bound 1-(1-p)^L", "incremental", "paper", "rejection, same budget"],
+        [
+            [n, f"{bound:.3f}", rate(n, "incremental"), rate(n, "paper"), rate(n, "rejection_same_budget")]
+            for n, bound in steer["bound"].items()
+        ],
+    )
     return f"p = {steer['p']:.4f}\n\n{table}"
 
 
 def known_answers(results: dict) -> str:
     known = results["evaluate"]["known_answers"]
     counts = [n for n in known if n.isdigit()]
-    quantities = [("product_mean", "product mean"), ("product_variance", "product variance"),
-                  ("posterior_mean", "posterior mean"), ("log_z", "log Z")]
-    table = _table(["L"] + [f"{label}: std / bias" for _, label in quantities],
-                   [[n] + [f"{known[n][key]['std']:.4f} / {known[n][key]['bias']:+.4f}" for key, _ in quantities]
-                    for n in counts])
+    quantities = [
+        ("product_mean", "product mean"),
+        ("product_variance", "product variance"),
+        ("posterior_mean", "posterior mean"),
+        ("log_z", "log Z"),
+    ]
+    table = _table(
+        ["L"] + [f"{label}: std / bias" for _, label in quantities],
+        [[n] + [f"{known[n][key]['std']:.4f} / {known[n][key]['bias']:+.4f}" for key, _ in quantities] for n in counts],
+    )
     slopes = ", ".join(f"{label} {known['slope_log_std_vs_log_L'][key]:.2f}" for key, label in quantities)
     return f"{table}\n\nFitted slopes of log std against log L (1/sqrt(L) is -0.5): {slopes}."
 
@@ -105,21 +159,35 @@ def _bias(entry: dict) -> str:
 
 def weights(results: dict) -> str:
     w = results["weights"]
-    quadrature = _table(["T", "log Z error, trapezoid", "log Z error, left point"],
-                        [[n, _bias(q["trapezoid"]), _bias(q["left"])] for n, q in w["quadrature"].items()])
-    euler = _table(["setting", "mean", "variance", "log Z"],
-                   [[name, _bias(e["mean"]), _bias(e["variance"]), _bias(e["log_z"])] for name, e in w["euler_bias"].items()])
-    return (f"{quadrature}\n\n{euler}\n\n({w['n_seeds']} seeds x {w['n_particles']} particles per entry; "
-            "error = mean over seeds minus the closed form, ± its standard error.)")
+    quadrature = _table(
+        ["T", "log Z error, trapezoid", "log Z error, left point"],
+        [[n, _bias(q["trapezoid"]), _bias(q["left"])] for n, q in w["quadrature"].items()],
+    )
+    euler = _table(
+        ["setting", "mean", "variance", "log Z"],
+        [[name, _bias(e["mean"]), _bias(e["variance"]), _bias(e["log_z"])] for name, e in w["euler_bias"].items()],
+    )
+    return (
+        f"{quadrature}\n\n{euler}\n\n({w['n_seeds']} seeds x {w['n_particles']} particles per entry; "
+        "error = mean over seeds minus the closed form, ± its standard error.)"
+    )
 
 
 def tempering(results: dict) -> str:
     w = results["weights"]
     levels = w["levels"]
     names = list(dict.fromkeys(key.split(",")[0] for key in w["tempering"]))
-    return _table(["schedule"] + [f"T = {n}: log Z error (RMSE)" for n in levels],
-                  [[name] + [f"{_bias(w['tempering'][f'{name}, T={n}'])} ({w['tempering'][f'{name}, T={n}']['rmse']:.3f})"
-                             for n in levels] for name in names])
+    return _table(
+        ["schedule"] + [f"T = {n}: log Z error (RMSE)" for n in levels],
+        [
+            [name]
+            + [
+                f"{_bias(w['tempering'][f'{name}, T={n}'])} ({w['tempering'][f'{name}, T={n}']['rmse']:.3f})"
+                for n in levels
+            ]
+            for name in names
+        ],
+    )
 
 
 def overlap(results: dict) -> str:
@@ -127,19 +195,34 @@ def overlap(results: dict) -> str:
     rows = o["rows"]
     methods = list(dict.fromkeys(key.rsplit(", N=", 1)[0] for key in rows))
     points = list(dict.fromkeys(key.rsplit(", N=", 1)[1] for key in rows))
-    table = _table(["method"] + [f"N = {n}: tilt error (ESS)" for n in points],
-                   [[m] + [f"{_bias(rows[f'{m}, N={n}'])} ({rows[f'{m}, N={n}']['ess']:.0f})" for n in points] for m in methods])
-    return (f"Exact mean tilt {o['exact_tilt']:.4f}; L = {o['n_particles']} particles, T = {o['n_steps']} levels, "
-            f"{o['n_seeds']} seeds per entry; ESS is the smallest over the levels.\n\n{table}")
+    table = _table(
+        ["method"] + [f"N = {n}: tilt error (ESS)" for n in points],
+        [[m] + [f"{_bias(rows[f'{m}, N={n}'])} ({rows[f'{m}, N={n}']['ess']:.0f})" for n in points] for m in methods],
+    )
+    return (
+        f"Exact mean tilt {o['exact_tilt']:.4f}; L = {o['n_particles']} particles, T = {o['n_steps']} levels, "
+        f"{o['n_seeds']} seeds per entry; ESS is the smallest over the levels.\n\n{table}"
+    )
 
 
-SECTIONS = {"machine": machine, "speed": speed, "expert_size": expert_size, "fidelity": fidelity, "steering": steering,
-            "known_answers": known_answers, "weights": weights, "tempering": tempering, "overlap": overlap}
+SECTIONS = {
+    "machine": machine,
+    "speed": speed,
+    "expert_size": expert_size,
+    "fidelity": fidelity,
+    "steering": steering,
+    "known_answers": known_answers,
+    "weights": weights,
+    "tempering": tempering,
+    "overlap": overlap,
+}
 
 
 def load(directory: Path = RESULTS) -> dict:
-    return {name: json.loads((directory / f"{name}.json").read_text())
-            for name in ("bench_sampler", "evaluate", "expert_size", "weights")}
+    return {
+        name: json.loads((directory / f"{name}.json").read_text())
+        for name in ("bench_sampler", "evaluate", "expert_size", "weights")
+    }
 
 
 def render(text: str, results: dict) -> str:
@@ -161,7 +244,9 @@ def main() -> None:
     expected = render(current, load())
     if args.check:
         if current != expected:
-            print("README.md does not match benchmarks/results/*.json; run python benchmarks/report.py", file=sys.stderr)
+            print(
+                "README.md does not match benchmarks/results/*.json; run python benchmarks/report.py", file=sys.stderr
+            )
             sys.exit(1)
         return
     README.write_text(expected)

@@ -14,6 +14,7 @@ Writes ``weights.json`` to benchmarks/results/; ``report.py`` renders it into th
   per cloud N (:mod:`poe_demo.overlap`).
 Every entry is the mean error over independent seeds with its standard error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,11 +24,11 @@ from pathlib import Path
 from unittest import mock
 
 import torch
-
 from common import RESULTS, write_json
+
 from poe_demo.experts import GaussianExpert, gaussian_product
-from poe_demo.overlap import METHODS, exact_tilt, tilt_error
 from poe_demo.metrics import weighted_mean
+from poe_demo.overlap import METHODS, exact_tilt, tilt_error
 from poe_demo.rewards import GaussianReward
 from poe_demo.runtime import configure_cpu
 from poe_demo.samplers import TEMPERINGS, annealed_importance_sampling
@@ -36,8 +37,10 @@ from poe_demo.samplers import ais as ais_module
 
 def error(values: list[float], truth: float) -> dict:
     """Mean error over runs and its standard error."""
-    return {"bias": round(statistics.fmean(values) - truth, 5),
-            "se": round(statistics.stdev(values) / math.sqrt(len(values)), 5)}
+    return {
+        "bias": round(statistics.fmean(values) - truth, 5),
+        "se": round(statistics.stdev(values) / math.sqrt(len(values)), 5),
+    }
 
 
 def gaussian_target(means, stds, reward: GaussianReward) -> tuple[float, float, float]:
@@ -80,7 +83,10 @@ def main() -> None:
         trapezoid = runs(overlapping, reward, n_steps, 0, seeds, n_particles)
         with mock.patch.object(ais_module, "mismatch_increment", left_point):
             left = runs(overlapping, reward, n_steps, 0, seeds, n_particles)
-        quadrature[n_steps] = {"trapezoid": error([r[2] for r in trapezoid], log_z), "left": error([r[2] for r in left], log_z)}
+        quadrature[n_steps] = {
+            "trapezoid": error([r[2] for r in trapezoid], log_z),
+            "left": error([r[2] for r in left], log_z),
+        }
         print(f"quadrature T={n_steps}: {quadrature[n_steps]}", flush=True)
 
     euler_bias = {}
@@ -88,9 +94,12 @@ def main() -> None:
         for n_steps in levels:
             out = runs(overlapping, reward, n_steps, n_mcmc_steps, seeds, n_particles)
             euler_bias[f"K={n_mcmc_steps}, T={n_steps}"] = {
-                name: error([r[i] for r in out], truth) for i, (name, truth) in enumerate(
-                    [("mean", mean), ("variance", var), ("log_z", log_z)])}
-            print(f"euler bias K={n_mcmc_steps} T={n_steps}: {euler_bias[f'K={n_mcmc_steps}, T={n_steps}']}", flush=True)
+                name: error([r[i] for r in out], truth)
+                for i, (name, truth) in enumerate([("mean", mean), ("variance", var), ("log_z", log_z)])
+            }
+            print(
+                f"euler bias K={n_mcmc_steps} T={n_steps}: {euler_bias[f'K={n_mcmc_steps}, T={n_steps}']}", flush=True
+            )
 
     sharp_prior, sharp = [GaussianExpert(-0.3, 0.7)], GaussianReward(1.0, 0.1)
     _, _, sharp_log_z = gaussian_target([-0.3], [0.7], sharp)
@@ -100,21 +109,39 @@ def main() -> None:
             out = runs(sharp_prior, sharp, n_steps, 3, seeds, n_particles, tempering=name)
             zs = [r[2] for r in out]
             tempering[f"{name}, T={n_steps}"] = {
-                **error(zs, sharp_log_z), "rmse": round(math.sqrt(statistics.fmean((z - sharp_log_z) ** 2 for z in zs)), 4)}
+                **error(zs, sharp_log_z),
+                "rmse": round(math.sqrt(statistics.fmean((z - sharp_log_z) ** 2 for z in zs)), 4),
+            }
             print(f"tempering {name} T={n_steps}: {tempering[f'{name}, T={n_steps}']}", flush=True)
 
     points = [1, 16] if args.quick else [1, 4, 16, 64]
     overlap_seeds = range(2) if args.quick else range(8)
-    overlap = {"exact_tilt": round(exact_tilt(), 5), "n_particles": 256, "n_steps": 64, "n_seeds": len(overlap_seeds),
-               "rows": {}}
+    overlap = {
+        "exact_tilt": round(exact_tilt(), 5),
+        "n_particles": 256,
+        "n_steps": 64,
+        "n_seeds": len(overlap_seeds),
+        "rows": {},
+    }
     for method in METHODS:
         for n_points in points:
             e = tilt_error(method, n_points, overlap_seeds)
-            overlap["rows"][f"{method}, N={n_points}"] = {"bias": round(e.bias, 5), "se": round(e.se, 5), "ess": round(e.ess, 1)}
+            overlap["rows"][f"{method}, N={n_points}"] = {
+                "bias": round(e.bias, 5),
+                "se": round(e.se, 5),
+                "ess": round(e.ess, 1),
+            }
             print(f"overlap {method} N={n_points}: {overlap['rows'][f'{method}, N={n_points}']}", flush=True)
 
-    payload = {"n_particles": n_particles, "n_seeds": len(seeds), "levels": levels, "quadrature": quadrature,
-               "euler_bias": euler_bias, "tempering": tempering, "overlap": overlap}
+    payload = {
+        "n_particles": n_particles,
+        "n_seeds": len(seeds),
+        "levels": levels,
+        "quadrature": quadrature,
+        "euler_bias": euler_bias,
+        "tempering": tempering,
+        "overlap": overlap,
+    }
     path = write_json("weights_quick.json" if args.quick else "weights.json", payload, args.out)
     print(f"wrote {path}")
 

@@ -5,6 +5,7 @@ its conversions), ``experts`` (generative experts), ``rewards`` (discriminative 
 ``smc`` (weights, ESS, resampling), ``samplers`` (Euler, annealed importance sampling,
 rejection sampling), ``metrics``, ``plotting``, ``widgets`` and ``cli``.
 """
+
 from . import data, experts, metrics, paths, rewards, samplers, smc
 from .data import PALETTE, sample_noise, sample_spheres
 from .experts import (

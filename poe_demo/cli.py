@@ -6,6 +6,7 @@ and exits with code 2; Ctrl-C prints one line and exits with 130. Every output f
 under a temporary name and renamed into place once the run has succeeded, so a failed or
 interrupted run leaves the previous outputs as they were and no partial file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -106,8 +107,10 @@ def _writable_dir(path: Path, flag: str) -> Path:
 def _check_size(args, keep_trajectory: bool) -> None:
     """Refuse, before allocating, a run larger than the memory available (one line naming the flags)."""
     numel = args.particles * args.points * 6
-    check_memory(sampler_memory(numel, args.steps, keep_trajectory),
-                 f"--particles {args.particles} --points {args.points} --steps {args.steps}")
+    check_memory(
+        sampler_memory(numel, args.steps, keep_trajectory),
+        f"--particles {args.particles} --points {args.points} --steps {args.steps}",
+    )
 
 
 class _Outputs:
@@ -156,8 +159,12 @@ def _sampling_args(p: argparse.ArgumentParser, particles: int, points: int, step
     p.add_argument("--mcmc-steps", type=_count(0), default=3, metavar="K", help="Langevin steps per level")
     p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--device", type=_device, default=torch.device("cpu"), help="cpu (default) or cuda")
-    p.add_argument("--data-dir", type=Path, default=CHECKPOINT_DIR,
-                   help="folder with the checkpoints and manifest.json (default: the ones shipped in the package)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=CHECKPOINT_DIR,
+        help="folder with the checkpoints and manifest.json (default: the ones shipped in the package)",
+    )
 
 
 def demo(args) -> int:
@@ -174,10 +181,14 @@ def _demo(args, out: Path, outputs: _Outputs) -> int:
     axis = load_axis_experts(args.data_dir, args.device)
     composed = sphere_experts(axis)
     color = composed[-1]
-    noise = sample_noise(args.particles, args.points, generator=torch.Generator().manual_seed(args.seed)).to(args.device)
+    noise = sample_noise(args.particles, args.points, generator=torch.Generator().manual_seed(args.seed)).to(
+        args.device
+    )
     shown = {"ground truth": sample_spheres(1, args.points, generator=torch.Generator().manual_seed(args.seed))[0]}
-    report: dict = {"settings": {k: v if isinstance(v, (int, float)) else str(v) for k, v in vars(args).items() if k != "func"},
-                    "methods": {}}
+    report: dict = {
+        "settings": {k: v if isinstance(v, (int, float)) else str(v) for k, v in vars(args).items() if k != "func"},
+        "methods": {},
+    }
 
     def record(name, clouds, seconds, **extra):
         report["methods"][name] = {**_summary(clouds), "seconds": round(seconds, 2), **extra}
@@ -191,8 +202,16 @@ def _demo(args, out: Path, outputs: _Outputs) -> int:
     for name, target in runs:
         start = time.perf_counter()
         g = torch.Generator().manual_seed(args.seed)
-        r = annealed_importance_sampling(composed, ColorReward(target) if target else None, noise, args.steps, args.mcmc_steps,
-                                         generator=g, keep_trajectory=target == "red", progress=True)
+        r = annealed_importance_sampling(
+            composed,
+            ColorReward(target) if target else None,
+            noise,
+            args.steps,
+            args.mcmc_steps,
+            generator=g,
+            keep_trajectory=target == "red",
+            progress=True,
+        )
         extra = {"n_resamples": r.n_resamples, "min_ess": round(float(r.ess.min()), 2)}
         if target:
             channel = CHANNELS.index(target)
@@ -204,12 +223,17 @@ def _demo(args, out: Path, outputs: _Outputs) -> int:
             best = int(r.log_rewards.argmax())
             animate_cloud(r.lineage(best).cpu(), r.times, outputs.temporary(out / "trajectory_red.gif"))
 
-    plot_clouds({name: cloud.cpu() for name, cloud in shown.items()}, columns=4, path=outputs.temporary(out / "samples.png"))
+    plot_clouds(
+        {name: cloud.cpu() for name, cloud in shown.items()}, columns=4, path=outputs.temporary(out / "samples.png")
+    )
     outputs.temporary(out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
     outputs.commit()
     print(f"{'method':34s} {'radial err':>10s} {'chamfer':>8s} {'color spread':>12s} {'seconds':>8s}")
     for name, m in report["methods"].items():
-        print(f"{name:34s} {m['radial_error']:10.4f} {m['chamfer_distance']:8.4f} {m['color_spread']:12.4f} {m['seconds']:8.2f}")
+        numbers = (
+            f"{m['radial_error']:10.4f} {m['chamfer_distance']:8.4f} {m['color_spread']:12.4f} {m['seconds']:8.2f}"
+        )
+        print(f"{name:34s} {numbers}")
     print(f"wrote {out / 'samples.png'}, {out / 'trajectory_red.gif'} and {out / 'metrics.json'}")
     return 0
 
@@ -223,18 +247,32 @@ def sample(args) -> int:
     axis = load_axis_experts(args.data_dir, args.device)
     g = torch.Generator().manual_seed(args.seed)
     noise = sample_noise(args.particles, args.points, generator=g).to(args.device)
-    r = annealed_importance_sampling(sphere_experts(axis), reward, noise, args.steps,
-                                     args.mcmc_steps, weighting=args.weighting, resampling=args.resampling, generator=g,
-                                     progress=True)
+    r = annealed_importance_sampling(
+        sphere_experts(axis),
+        reward,
+        noise,
+        args.steps,
+        args.mcmc_steps,
+        weighting=args.weighting,
+        resampling=args.resampling,
+        generator=g,
+        progress=True,
+    )
     outputs = _Outputs()
     try:
-        plot_clouds({f"best of {args.particles}, target {args.color}": r.best.cpu()}, columns=1,
-                    path=outputs.temporary(args.out), panel_size=4)
+        plot_clouds(
+            {f"best of {args.particles}, target {args.color}": r.best.cpu()},
+            columns=1,
+            path=outputs.temporary(args.out),
+            panel_size=4,
+        )
         outputs.commit()
     finally:
         outputs.discard()
     m = _summary(r.best[None])
-    print(f"radial error {m['radial_error']:.4f}, mean color {m['mean_color']}, resampled {r.n_resamples}x -> {args.out}")
+    print(
+        f"radial error {m['radial_error']:.4f}, mean color {m['mean_color']}, resampled {r.n_resamples}x -> {args.out}"
+    )
     return 0
 
 
@@ -246,8 +284,11 @@ def train(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="poe-demo", description="Product of experts on a colored point-cloud sphere: the main job "
-                     "(demo), one steered sample, and retraining the shipped experts.")
+    parser = _Parser(
+        prog="poe-demo",
+        description="Product of experts on a colored point-cloud sphere: the main job "
+        "(demo), one steered sample, and retraining the shipped experts.",
+    )
     parser.add_argument("--version", action="version", version=f"poe-demo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("demo", help="sample every composition, write a PNG grid, a GIF and metrics.json")
@@ -256,8 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=demo)
     p = sub.add_parser("sample", help="one cloud steered to a color")
     _sampling_args(p, particles=32, points=512, steps=64)
-    p.add_argument("--color", type=_color, default="red",
-                   help=f"palette name ({', '.join(PALETTE)}), an RGB triple such as 1,0,0, or a hex color such as #ff0000")
+    p.add_argument(
+        "--color",
+        type=_color,
+        default="red",
+        help=f"palette name ({', '.join(PALETTE)}), an RGB triple such as 1,0,0, or a hex color such as #ff0000",
+    )
     p.add_argument("--strength", type=_strength, default=10.0, help="reward strength, a finite number > 0")
     p.add_argument("--weighting", choices=WEIGHTINGS, default="incremental")
     p.add_argument("--resampling", choices=sorted(RESAMPLERS), default="systematic")

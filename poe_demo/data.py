@@ -9,6 +9,7 @@ distinct colors of the 8-color palette (the corners of the RGB cube), paints a t
 points with each, and adds a little Gaussian jitter. The cloud's mean color then carries
 information: it is (up to the jitter) the mean of its three palette colors.
 """
+
 from __future__ import annotations
 
 import math
@@ -58,7 +59,7 @@ def _parse_rgb(text: str) -> list[float] | None:
     """'1,0,0' or '#ff0000' -> [r, g, b]; None if the text is neither."""
     text = text.strip()
     if re.fullmatch(r"#[0-9a-fA-F]{6}", text):
-        return [int(text[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        return [int(text[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     parts = text.split(",")
     if len(parts) == 3:
         try:
@@ -75,8 +76,10 @@ def as_rgb(color: str | Sequence[float] | Tensor) -> Tensor:
             return torch.tensor(PALETTE[color.lower()])
         parsed = _parse_rgb(color)
         if parsed is None:
-            raise ValueError(f"unknown color {color!r}; use one of {', '.join(PALETTE)}, an RGB triple in [0, 1] "
-                             "such as 1,0,0, or a hex color such as #ff0000")
+            raise ValueError(
+                f"unknown color {color!r}; use one of {', '.join(PALETTE)}, an RGB triple in [0, 1] "
+                "such as 1,0,0, or a hex color such as #ff0000"
+            )
         color = parsed
     try:
         rgb = torch.as_tensor(color, dtype=torch.float32).flatten()

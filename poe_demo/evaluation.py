@@ -1,10 +1,12 @@
 """Experiments shared by the notebooks and the benchmarks: composed sphere experts, steering trials.
 
 Steering success is judged on the paper's output, the highest-reward particle: a trial succeeds
-when its mean color's target channel leads the other two by at least 0.1 (:func:`has_dominant_channel`). The color expert never changes a
-cloud's mean color, so a trial can only succeed if some particle *started* with the right mean:
-with L independent starts the rate is at most 1 - (1 - p)^L (:func:`~poe_demo.metrics.best_of_l_bound`).
+when its mean color's target channel leads the other two by at least 0.1 (:func:`has_dominant_channel`).
+The color expert never changes a cloud's mean color, so a trial can only succeed if some particle
+*started* with the right mean: with L independent starts the rate is at most 1 - (1 - p)^L
+(:func:`~poe_demo.metrics.best_of_l_bound`).
 """
+
 from __future__ import annotations
 
 from typing import Iterable, Sequence
@@ -17,8 +19,15 @@ from .metrics import has_dominant_channel
 from .rewards import ColorReward
 from .samplers import ais_evaluations_per_level, annealed_importance_sampling, euler, rejection_sampling
 
-__all__ = ["CHANNELS", "sphere_experts", "oracle_experts", "steering_trial", "rejection_trial", "success_rate",
-           "success_curve"]
+__all__ = [
+    "CHANNELS",
+    "sphere_experts",
+    "oracle_experts",
+    "steering_trial",
+    "rejection_trial",
+    "success_rate",
+    "success_curve",
+]
 
 CHANNELS = ("red", "green", "blue")
 
@@ -69,8 +78,9 @@ def steering_trial(
     g = torch.Generator().manual_seed(seed)
     noise = sample_noise(1 if shared_start else n_particles, n_points, generator=g)
     noise = noise.expand(n_particles, -1, -1).clone() if shared_start else noise
-    result = annealed_importance_sampling(generative, ColorReward(color), noise, n_steps, n_mcmc_steps,
-                                          weighting=weighting, generator=g)
+    result = annealed_importance_sampling(
+        generative, ColorReward(color), noise, n_steps, n_mcmc_steps, weighting=weighting, generator=g
+    )
     return bool(has_dominant_channel(result.best[None], channel)[0])
 
 
@@ -93,17 +103,25 @@ def rejection_trial(
     channel = _target_channel(color)
     g = torch.Generator().manual_seed(seed)
     reward = ColorReward(color)
-    result = rejection_sampling(lambda n, gen: euler(generative, sample_noise(n, n_points, generator=gen), n_steps).particles,
-                                reward.log_reward, ais_evaluations_per_level(n_particles, n_mcmc_steps), g)
+    result = rejection_sampling(
+        lambda n, gen: euler(generative, sample_noise(n, n_points, generator=gen), n_steps).particles,
+        reward.log_reward,
+        ais_evaluations_per_level(n_particles, n_mcmc_steps),
+        g,
+    )
     return len(result.samples) > 0 and bool(has_dominant_channel(result.samples[:1], channel)[0])
 
 
-def success_rate(generative, color: str, n_particles: int, seeds: Iterable[int], trial=steering_trial, **kwargs) -> float:
+def success_rate(
+    generative, color: str, n_particles: int, seeds: Iterable[int], trial=steering_trial, **kwargs
+) -> float:
     """Fraction of seeded trials (:func:`steering_trial` or :func:`rejection_trial`) that succeed."""
     outcomes = [trial(generative, color, n_particles, seed, **kwargs) for seed in seeds]
     return sum(outcomes) / len(outcomes)
 
 
-def success_curve(generative, color: str, particle_counts: Iterable[int], seeds: Sequence[int], **kwargs) -> dict[int, float]:
+def success_curve(
+    generative, color: str, particle_counts: Iterable[int], seeds: Sequence[int], **kwargs
+) -> dict[int, float]:
     """{L: success rate over the seeds} for each particle count (keyword arguments go to :func:`success_rate`)."""
     return {n: success_rate(generative, color, n, seeds, **kwargs) for n in particle_counts}

@@ -3,6 +3,7 @@
 All metrics take clouds ``[L, N, 6]`` (or xyz ``[L, N, 3]`` for the shape metrics) and return
 one number per cloud, ``[L]``.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -74,7 +75,7 @@ def has_dominant_channel(x: Tensor, channel: int, margin: float = 0.1) -> Tensor
     ties (gray-ish clouds whose argmax only the jitter decides).
     """
     m = mean_color(x)
-    others = torch.cat([m[..., :channel], m[..., channel + 1:]], dim=-1)
+    others = torch.cat([m[..., :channel], m[..., channel + 1 :]], dim=-1)
     return m[..., channel] >= others.max(dim=-1).values + margin
 
 
@@ -85,7 +86,7 @@ def dominant_channel_probability(channel: int) -> float:
     color expert never moves a cloud's mean color (10/56 for each of red, green and blue).
     """
     means = palette_triple_means()
-    others = torch.cat([means[:, :channel], means[:, channel + 1:]], dim=1)
+    others = torch.cat([means[:, :channel], means[:, channel + 1 :]], dim=1)
     strictly = means[:, channel] > others.max(dim=1).values + 1e-9
     return float(strictly.double().mean())
 

@@ -10,6 +10,7 @@ against the truth: the mean of the *tilt* <x, m/|m|>.
 States are clouds of points ``[L, N, 3]``: one particle is N points, a 3N-dimensional state
 whose points the target treats independently. N is how a test of dimension enters.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,19 @@ from .experts import ExactSphereExpert, GaussianExpert, GenerativeExpert, von_mi
 from .metrics import weighted_mean
 from .samplers import annealed_importance_sampling, euler
 
-__all__ = ["BLOB_MEAN", "BLOB_STD", "Estimate", "TiltError", "blob_direction", "blob_experts", "exact_tilt", "tilt",
-           "METHODS", "estimate_tilt", "tilt_error"]
+__all__ = [
+    "BLOB_MEAN",
+    "BLOB_STD",
+    "Estimate",
+    "TiltError",
+    "blob_direction",
+    "blob_experts",
+    "exact_tilt",
+    "tilt",
+    "METHODS",
+    "estimate_tilt",
+    "tilt_error",
+]
 
 # The blob's mean is (0.4, 0.4, 0.4): |m| = 0.69, so kappa = 2.77 and the exact mean tilt is 0.647.
 BLOB_MEAN, BLOB_STD = 0.4, 0.5
@@ -70,8 +82,13 @@ METHODS = {
 }
 
 
-def estimate_tilt(method: str, x_init: Tensor, n_steps: int = 64, experts: list | None = None,
-                  generator: torch.Generator | None = None) -> Estimate:
+def estimate_tilt(
+    method: str,
+    x_init: Tensor,
+    n_steps: int = 64,
+    experts: list | None = None,
+    generator: torch.Generator | None = None,
+) -> Estimate:
     """One run of a method of :data:`METHODS` from noise ``x_init [L, N, 3]``."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
@@ -80,7 +97,9 @@ def estimate_tilt(method: str, x_init: Tensor, n_steps: int = 64, experts: list 
     weighted = settings.pop("weighted")
     if method == "velocity sum (Euler)":
         return Estimate(tilt(euler(experts, x_init, n_steps, time_power=1.0).particles), float(len(x_init)))
-    result = annealed_importance_sampling(experts, None, x_init, n_steps, time_power=1.0, generator=generator, **settings)
+    result = annealed_importance_sampling(
+        experts, None, x_init, n_steps, time_power=1.0, generator=generator, **settings
+    )
     if not weighted:
         return Estimate(tilt(result.particles), float(len(x_init)))
     return Estimate(tilt(result.particles, result.log_weights), float(result.ess.min()))
@@ -93,12 +112,29 @@ class TiltError:
     ess: float  # mean over seeds of the smallest ESS
 
 
-def tilt_error(method: str, n_points: int, seeds: Sequence[int], n_particles: int = 256, n_steps: int = 64,
-               experts: list | None = None) -> TiltError:
+def tilt_error(
+    method: str,
+    n_points: int,
+    seeds: Sequence[int],
+    n_particles: int = 256,
+    n_steps: int = 64,
+    experts: list | None = None,
+) -> TiltError:
     """Error of a method of :data:`METHODS` against :func:`exact_tilt` over independent seeded runs
     (seed s draws the noise, seed 1000 + s drives the sampler)."""
-    estimates = [estimate_tilt(method, torch.randn(n_particles, n_points, 3, generator=torch.Generator().manual_seed(s)),
-                               n_steps, experts, torch.Generator().manual_seed(1000 + s)) for s in seeds]
+    estimates = [
+        estimate_tilt(
+            method,
+            torch.randn(n_particles, n_points, 3, generator=torch.Generator().manual_seed(s)),
+            n_steps,
+            experts,
+            torch.Generator().manual_seed(1000 + s),
+        )
+        for s in seeds
+    ]
     errors = [e.tilt - exact_tilt() for e in estimates]
-    return TiltError(statistics.fmean(errors), statistics.stdev(errors) / math.sqrt(len(errors)),
-                     statistics.fmean(e.ess for e in estimates))
+    return TiltError(
+        statistics.fmean(errors),
+        statistics.stdev(errors) / math.sqrt(len(errors)),
+        statistics.fmean(e.ess for e in estimates),
+    )

@@ -13,6 +13,7 @@ When eps is standard Gaussian, Tweedie's formula ties the score to the same post
 ``score = -(x_t - (1 - t) x_hat) / t^2``, which gives the two conversions below. These are the
 only copies of these formulas in the package.
 """
+
 from __future__ import annotations
 
 from torch import Tensor
@@ -49,4 +50,3 @@ def score_from_velocity(x_t: Tensor, v: Tensor, t: float | Tensor) -> Tensor:
 def velocity_from_score(x_t: Tensor, score: Tensor, t: float | Tensor) -> Tensor:
     """Inverse of :func:`score_from_velocity`: v = -(x_t + t score) / (1 - t), t in [0, 1)."""
     return -(x_t + t * score) / (1 - t)
-

@@ -1,4 +1,5 @@
 """Pictures of clouds, trajectories and weights: matplotlib for files, plotly for rotating in a notebook."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,17 @@ from torch import Tensor
 
 from .data import RGB
 
-__all__ = ["cloud_colors", "draw_cloud", "plot_clouds", "plot_ess", "animate_cloud", "plotly_cloud", "plotly_animation",
-           "plotly_points", "scatter3d_trace"]
+__all__ = [
+    "cloud_colors",
+    "draw_cloud",
+    "plot_clouds",
+    "plot_ess",
+    "animate_cloud",
+    "plotly_cloud",
+    "plotly_animation",
+    "plotly_points",
+    "scatter3d_trace",
+]
 
 
 def cloud_colors(x: Tensor) -> np.ndarray:
@@ -29,7 +39,9 @@ def draw_cloud(ax, x: Tensor, title: str = "", limit: float = 1.6) -> None:
     ax.set_title(title, fontsize=9)
 
 
-def plot_clouds(clouds: Mapping[str, Tensor], columns: int = 4, path: str | Path | None = None, panel_size: float = 2.6):
+def plot_clouds(
+    clouds: Mapping[str, Tensor], columns: int = 4, path: str | Path | None = None, panel_size: float = 2.6
+):
     """A grid of titled clouds; saved to ``path`` (PNG) when given. Returns the figure."""
     rows = -(-len(clouds) // columns)
     fig = plt.figure(figsize=(panel_size * columns, panel_size * rows))
@@ -74,14 +86,20 @@ def scatter3d_trace(x: Tensor, size: int = 3):
 
     xyz = x[..., :3].detach().cpu().numpy().round(3)  # rounded: smaller files, stable outputs
     colors = [f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in cloud_colors(x) * 255]
-    return go.Scatter3d(x=xyz[:, 0], y=xyz[:, 1], z=xyz[:, 2], mode="markers",
-                        marker=dict(size=size, color=colors), hoverinfo="skip")
+    return go.Scatter3d(
+        x=xyz[:, 0], y=xyz[:, 1], z=xyz[:, 2], mode="markers", marker=dict(size=size, color=colors), hoverinfo="skip"
+    )
 
 
 def _cube_layout(fig, title: str, limit: float = 1.6):
     axis = dict(range=[-limit, limit], showticklabels=False, title="", autorange=False)
-    fig.update_layout(title=title, width=460, height=460, margin=dict(l=0, r=0, t=30, b=0),
-                      scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"))
+    fig.update_layout(
+        title=title,
+        width=460,
+        height=460,
+        margin=dict(l=0, r=0, t=30, b=0),
+        scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"),
+    )
     return fig
 
 
@@ -99,8 +117,17 @@ def plotly_points(point_sets: Mapping[str, Tensor], colors: Mapping[str, str], t
     fig = go.Figure()
     for name, xyz in point_sets.items():
         xyz = xyz.detach().cpu().numpy().round(3)
-        fig.add_trace(go.Scatter3d(x=xyz[:, 0], y=xyz[:, 1], z=xyz[:, 2], mode="markers", name=name,
-                                   marker=dict(size=size, color=colors[name]), hoverinfo="skip"))
+        fig.add_trace(
+            go.Scatter3d(
+                x=xyz[:, 0],
+                y=xyz[:, 1],
+                z=xyz[:, 2],
+                mode="markers",
+                name=name,
+                marker=dict(size=size, color=colors[name]),
+                hoverinfo="skip",
+            )
+        )
     return _cube_layout(fig, title, limit=1.2).update_layout(legend=dict(x=0, y=1))
 
 
@@ -112,9 +139,23 @@ def plotly_animation(clouds: Tensor, labels: list[str], title: str = "", size: i
     fig = go.Figure(data=frames[0].data, frames=frames)
     step = dict(frame=dict(duration=300, redraw=True), mode="immediate", transition=dict(duration=0))
     fig.update_layout(
-        updatemenus=[dict(type="buttons", showactive=False, x=0.05, y=0.05,
-                          buttons=[dict(label="play", method="animate", args=[None, step])])],
-        sliders=[dict(active=0, x=0.2, len=0.75, y=0.05,
-                      steps=[dict(label=label, method="animate", args=[[label], step]) for label in labels])],
+        updatemenus=[
+            dict(
+                type="buttons",
+                showactive=False,
+                x=0.05,
+                y=0.05,
+                buttons=[dict(label="play", method="animate", args=[None, step])],
+            )
+        ],
+        sliders=[
+            dict(
+                active=0,
+                x=0.2,
+                len=0.75,
+                y=0.05,
+                steps=[dict(label=label, method="animate", args=[[label], step]) for label in labels],
+            )
+        ],
     )
     return _cube_layout(fig, title, limit)

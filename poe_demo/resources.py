@@ -7,6 +7,7 @@ its velocity and score, Langevin proposals, the experts' hidden activations), th
 when it is kept (one state per level), and per-level bookkeeping (the time grid and the
 effective sample sizes, Python floats).
 """
+
 from __future__ import annotations
 
 import os
@@ -53,5 +54,6 @@ def check_memory(needed: int, request: str) -> None:
     """Raise ValueError naming ``request`` if ``needed`` bytes exceed the memory available now."""
     limit = available_memory()
     if limit is not None and needed > limit:
-        raise ValueError(f"{request} needs about {format_bytes(needed)} of memory, more than the "
-                         f"{format_bytes(limit)} available")
+        raise ValueError(
+            f"{request} needs about {format_bytes(needed)} of memory, more than the {format_bytes(limit)} available"
+        )

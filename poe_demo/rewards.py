@@ -1,4 +1,5 @@
 """Discriminative experts: a log-reward per particle, never differentiated by the samplers."""
+
 from __future__ import annotations
 
 import math
@@ -49,4 +50,3 @@ class GaussianReward:
 
     def log_reward(self, x: Tensor) -> Tensor:
         return -((x - self.mean) ** 2).flatten(1).sum(1) / (2 * self.std**2)
-

@@ -1,4 +1,5 @@
 """Random draws that honour an optional ``torch.Generator`` whatever device the state lives on."""
+
 from __future__ import annotations
 
 import torch

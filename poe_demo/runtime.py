@@ -8,6 +8,7 @@ thresholds keeps freed memory in the process for the next tensor. It changes the
 process, so the library never does it on import: the CLI, the notebooks and the benchmarks call
 this, and so can you.
 """
+
 from __future__ import annotations
 
 import ctypes

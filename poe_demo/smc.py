@@ -6,6 +6,7 @@ log-sum-exp, so rewards of size 1e4 neither overflow nor turn into NaN.
 Every resampler has one signature, ``resampler(weights [L], n, generator) -> indices [n]``,
 with normalised weights, and the expected number of copies of particle l is ``n * w_l``.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -60,12 +61,16 @@ def multinomial(weights: Tensor, n: int, generator: torch.Generator | None = Non
 
 def stratified(weights: Tensor, n: int, generator: torch.Generator | None = None) -> Tensor:
     """One uniform draw in each of the n strata [i/n, (i+1)/n)."""
-    return _inverse_cdf(weights, (torch.arange(n, dtype=weights.dtype, device=weights.device) + rand(n, weights, generator)) / n)
+    return _inverse_cdf(
+        weights, (torch.arange(n, dtype=weights.dtype, device=weights.device) + rand(n, weights, generator)) / n
+    )
 
 
 def systematic(weights: Tensor, n: int, generator: torch.Generator | None = None) -> Tensor:
     """Like stratified, with one uniform shared by every stratum: copies of l are floor or ceil of n w_l."""
-    return _inverse_cdf(weights, (torch.arange(n, dtype=weights.dtype, device=weights.device) + rand(1, weights, generator)) / n)
+    return _inverse_cdf(
+        weights, (torch.arange(n, dtype=weights.dtype, device=weights.device) + rand(1, weights, generator)) / n
+    )
 
 
 def residual(weights: Tensor, n: int, generator: torch.Generator | None = None) -> Tensor:
@@ -93,8 +98,6 @@ def resample(log_weights: Tensor, scheme: str = "systematic", generator: torch.G
         raise ValueError(f"unknown resampling scheme {scheme!r}; use one of {', '.join(RESAMPLERS)}")
     weights = torch.exp(normalize_log_weights(log_weights))
     return RESAMPLERS[scheme](weights, len(weights), generator)
-
-
 
 
 def reweight(log_weights: Tensor, log_increment: Tensor) -> tuple[Tensor, Tensor]:

@@ -1,11 +1,20 @@
 """Argument checks shared by the samplers' public entry points."""
+
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
-__all__ = ["FLOAT_DTYPES", "check_count", "check_state", "check_choice", "check_range", "check_time", "check_cloud",
-           "check_points"]
+__all__ = [
+    "FLOAT_DTYPES",
+    "check_count",
+    "check_state",
+    "check_choice",
+    "check_range",
+    "check_time",
+    "check_cloud",
+    "check_points",
+]
 
 # The samplers and experts compute in the dtype of the state; lower precisions are not supported
 # on CPU by every operation they use, and their rounding would swamp the weights.
@@ -37,7 +46,9 @@ def check_choice(name: str, value: str, allowed) -> str:
     return value
 
 
-def check_range(name: str, value: float, low: float, high: float, low_open: bool = False, high_open: bool = False) -> float:
+def check_range(
+    name: str, value: float, low: float, high: float, low_open: bool = False, high_open: bool = False
+) -> float:
     ok_low = value > low if low_open else value >= low
     ok_high = value < high if high_open else value <= high
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (ok_low and ok_high):

@@ -4,6 +4,7 @@ Every change of a control re-runs the sampler (sliders report on release, so dra
 queue runs) and redraws a plotly figure: the best particle in 3-D and the ESS over the levels.
 Bad input, such as a color the picker cannot parse, shows a message instead of a traceback.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,17 @@ from .smc import RESAMPLERS
 
 __all__ = ["Playground", "picker_to_rgb"]
 
-DEFAULTS = dict(n_particles=16, color="red", strength=10.0, n_steps=32, n_mcmc_steps=2, step_size=0.5,
-                resampling="systematic", weighting="incremental", seed=0)
+DEFAULTS = dict(
+    n_particles=16,
+    color="red",
+    strength=10.0,
+    n_steps=32,
+    n_mcmc_steps=2,
+    step_size=0.5,
+    resampling="systematic",
+    weighting="incremental",
+    seed=0,
+)
 
 
 def picker_to_rgb(value: str) -> tuple[float, float, float]:
@@ -51,7 +61,9 @@ class Playground:
             "strength": w.FloatText(d["strength"], description="reward strength", step=1.0),
             "n_steps": w.IntSlider(d["n_steps"], 2, 256, description="levels T", **slider),
             "n_mcmc_steps": w.IntSlider(d["n_mcmc_steps"], 0, 10, description="MCMC steps K", **slider),
-            "step_size": w.FloatSlider(d["step_size"], min=0.05, max=1.95, step=0.05, description="step size", **slider),
+            "step_size": w.FloatSlider(
+                d["step_size"], min=0.05, max=1.95, step=0.05, description="step size", **slider
+            ),
             "resampling": w.Dropdown(options=sorted(RESAMPLERS), value=d["resampling"], description="resampling"),
             "weighting": w.Dropdown(options=list(WEIGHTINGS), value=d["weighting"], description="weighting"),
             "seed": w.IntText(d["seed"], description="seed"),
@@ -62,8 +74,13 @@ class Playground:
         self.n_runs, self.last_settings, self.last_result, self.figure = 0, None, None, None
         for control in self.controls.values():
             control.observe(lambda change: self.run(), names="value")
-        self.widget = w.VBox([w.HBox([w.VBox(list(self.controls.values())[:5]), w.VBox(list(self.controls.values())[5:])]),
-                              w.HBox([self.progress, self.status]), self.plot])
+        self.widget = w.VBox(
+            [
+                w.HBox([w.VBox(list(self.controls.values())[:5]), w.VBox(list(self.controls.values())[5:])]),
+                w.HBox([self.progress, self.status]),
+                self.plot,
+            ]
+        )
         self.run()
 
     def _ipython_display_(self):
@@ -92,9 +109,17 @@ class Playground:
         g = torch.Generator().manual_seed(int(s["seed"]))
         try:
             result = annealed_importance_sampling(
-                self.generative, reward, sample_noise(s["n_particles"], self.n_points, generator=g), s["n_steps"],
-                s["n_mcmc_steps"], step_size=s["step_size"], resampling=s["resampling"], weighting=s["weighting"],
-                generator=g, callback=lambda k, state: setattr(self.progress, "value", k))
+                self.generative,
+                reward,
+                sample_noise(s["n_particles"], self.n_points, generator=g),
+                s["n_steps"],
+                s["n_mcmc_steps"],
+                step_size=s["step_size"],
+                resampling=s["resampling"],
+                weighting=s["weighting"],
+                generator=g,
+                callback=lambda k, state: setattr(self.progress, "value", k),
+            )
         except (ValueError, TypeError, FloatingPointError) as exc:
             self._message(str(exc))
             return None
@@ -102,10 +127,14 @@ class Playground:
         self.n_runs, self.last_settings, self.last_result = self.n_runs + 1, s, result
         self.figure = self._draw(result, s)
         m = self.readout()
-        note = "one particle: nothing to select or resample, so the reward cannot steer. " if s["n_particles"] == 1 else ""
-        self._message(f"{note}best particle: radial error {m['radial_error']:.4f}, mean color {m['mean_color']}, "
-                      f"distance to target {m['color_distance']:.3f}; resampled {result.n_resamples}x; {seconds:.2f} s",
-                      "note" if note else "ok")
+        note = (
+            "one particle: nothing to select or resample, so the reward cannot steer. " if s["n_particles"] == 1 else ""
+        )
+        self._message(
+            f"{note}best particle: radial error {m['radial_error']:.4f}, mean color {m['mean_color']}, "
+            f"distance to target {m['color_distance']:.3f}; resampled {result.n_resamples}x; {seconds:.2f} s",
+            "note" if note else "ok",
+        )
         return result
 
     def readout(self) -> dict:
@@ -124,13 +153,25 @@ class Playground:
         import plotly.graph_objects as go
         from plotly.subplots import make_subplots
 
-        fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], specs=[[{"type": "scene"}, {"type": "xy"}]],
-                            subplot_titles=("best particle", "effective sample size"))
+        fig = make_subplots(
+            rows=1,
+            cols=2,
+            column_widths=[0.55, 0.45],
+            specs=[[{"type": "scene"}, {"type": "xy"}]],
+            subplot_titles=("best particle", "effective sample size"),
+        )
         fig.add_trace(scatter3d_trace(result.best), row=1, col=1)
-        fig.add_trace(go.Scatter(x=result.times.numpy().round(4), y=result.ess.numpy().round(2), mode="lines"), row=1, col=2)
+        fig.add_trace(
+            go.Scatter(x=result.times.numpy().round(4), y=result.ess.numpy().round(2), mode="lines"), row=1, col=2
+        )
         axis = dict(range=[-1.6, 1.6], showticklabels=False, title="")
-        fig.update_layout(height=380, width=820, showlegend=False, margin=dict(l=0, r=10, t=30, b=0),
-                          scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"))
+        fig.update_layout(
+            height=380,
+            width=820,
+            showlegend=False,
+            margin=dict(l=0, r=10, t=30, b=0),
+            scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"),
+        )
         fig.update_xaxes(title="t (noise -> data)", autorange="reversed", row=1, col=2)
         fig.update_yaxes(title="ESS", range=[0, s["n_particles"] * 1.05], row=1, col=2)
         # Set the Output widget's state directly instead of capturing a display(): it works the same

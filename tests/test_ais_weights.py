@@ -6,14 +6,15 @@ independent runs and compares the average with the truth in units of its standar
 measured from those runs (Student t; |t| > Z has probability below 0.002 for 15 degrees of
 freedom), plus, where stated, the Euler allowance of a finite number of levels.
 """
+
 import math
 
 import pytest
 import torch
-
 from conftest import Z, gen
-from poe_demo.evaluation import oracle_experts, sphere_experts
+
 from poe_demo.data import sample_noise
+from poe_demo.evaluation import oracle_experts, sphere_experts
 from poe_demo.experts import (
     ExactSphereExpert,
     GaussianExpert,
@@ -61,6 +62,7 @@ def weighted_moments(result):
 
 # --- the velocity mismatch and the start weight ---------------------------------------------
 
+
 def test_mismatch_is_the_rate_of_change_of_the_transported_log_density():
     # For Gaussian experts log gamma_t, V and div V are closed forms: compare sum_i <s_i, V - v_i>
     # with d/dt [log gamma_t(x_t) + log|det J|] along dx/dt = V, by a central difference in t.
@@ -79,8 +81,11 @@ def test_mismatch_is_the_rate_of_change_of_the_transported_log_density():
     torch.testing.assert_close(at.mismatch, rate, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("experts", [sphere_experts(), sphere_experts(batched=False), oracle_experts()],
-                         ids=["batched", "four experts", "oracle"])
+@pytest.mark.parametrize(
+    "experts",
+    [sphere_experts(), sphere_experts(batched=False), oracle_experts()],
+    ids=["batched", "four experts", "oracle"],
+)
 def test_mismatch_and_start_weight_are_exactly_zero_on_disjoint_coordinates(experts):
     x = sample_noise(6, 128, generator=gen(1))
     for t in (1.0, 0.5, 0.02):
@@ -102,8 +107,17 @@ def test_ais_without_mcmc_is_importance_sampling_of_the_overlapping_product():
     # K = 0: the particles follow the summed-velocity ODE (biased) and the weights alone must
     # carry the product; they fail if the start weight or the mismatch increments are dropped.
     mean, std, log_z = reward_target()
-    runs = [annealed_importance_sampling([E1, E2], REWARD, torch.randn(2000, 1, generator=gen(s), dtype=torch.float64), 128, 0,
-                                         generator=gen(100 + s)) for s in range(16)]
+    runs = [
+        annealed_importance_sampling(
+            [E1, E2],
+            REWARD,
+            torch.randn(2000, 1, generator=gen(s), dtype=torch.float64),
+            128,
+            0,
+            generator=gen(100 + s),
+        )
+        for s in range(16)
+    ]
     allowance = 1.5 / 128  # Euler bias of 128 levels: 1.4/T for log Z, 0.5/T for the variance (benchmarks/weights.py)
     assert_within([weighted_moments(r)[0] for r in runs], mean, allowance)
     assert_within([weighted_moments(r)[1] for r in runs], std**2, allowance)
@@ -115,8 +129,12 @@ def test_ais_without_mcmc_is_importance_sampling_of_the_overlapping_product():
 
 def test_ais_with_mcmc_matches_the_overlapping_product_and_its_normaliser():
     mean, std, log_z = reward_target()
-    runs = [annealed_importance_sampling([E1, E2], REWARD, torch.randn(2000, 1, generator=gen(s), dtype=torch.float64), 64, 3,
-                                         generator=gen(200 + s)) for s in range(16)]
+    runs = [
+        annealed_importance_sampling(
+            [E1, E2], REWARD, torch.randn(2000, 1, generator=gen(s), dtype=torch.float64), 64, 3, generator=gen(200 + s)
+        )
+        for s in range(16)
+    ]
     allowance = 1.5 / 64
     assert_within([weighted_moments(r)[0] for r in runs], mean, allowance)
     assert_within([weighted_moments(r)[1] for r in runs], std**2, allowance)
@@ -134,8 +152,14 @@ def test_ais_finds_the_mode_masses_of_a_mixture_times_a_gaussian(n_mcmc_steps):
     right = torch.softmax(log_mass, 0)[1].item()
     masses = []
     for s in range(16):
-        r = annealed_importance_sampling([mixture, wide], None, torch.randn(2000, 1, generator=gen(s), dtype=torch.float64),
-                                         128, n_mcmc_steps, generator=gen(300 + s))
+        r = annealed_importance_sampling(
+            [mixture, wide],
+            None,
+            torch.randn(2000, 1, generator=gen(s), dtype=torch.float64),
+            128,
+            n_mcmc_steps,
+            generator=gen(300 + s),
+        )
         masses.append((r.log_weights.exp() * (r.particles.squeeze(1) > 0)).sum().item())
     assert_within(masses, right, allowance=1.0 / 128)  # measured bias: +0.005 (K = 0), -0.004 (K = 3)
 
@@ -160,12 +184,19 @@ def test_sphere_times_a_gaussian_blob_is_von_mises_fisher():
 
 # --- the pieces the weights depend on -----------------------------------------------------------
 
+
 def test_resampling_copies_every_per_particle_field_from_its_ancestor():
     n = 6
     rows = torch.arange(n, dtype=torch.float64)
-    state = AISState(x=rows[:, None].repeat(1, 2), velocity=10 + rows[:, None], mismatch=20 + rows, log_reward=30 + rows,
-                     log_weights=torch.log(torch.tensor([0, 0, 1, 0, 0, 1], dtype=torch.float64) / 2),
-                     log_normalizer=0.0, t=0.5)
+    state = AISState(
+        x=rows[:, None].repeat(1, 2),
+        velocity=10 + rows[:, None],
+        mismatch=20 + rows,
+        log_reward=30 + rows,
+        log_weights=torch.log(torch.tensor([0, 0, 1, 0, 0, 1], dtype=torch.float64) / 2),
+        log_normalizer=0.0,
+        t=0.5,
+    )
     new, idx = resample_state(state, "systematic", gen(3))
     assert set(idx.tolist()) == {2, 5}
     torch.testing.assert_close(new.x[:, 0], idx.double())
@@ -194,8 +225,9 @@ def test_tempering_scales_the_reward_in_the_weights():
     expert, reward = GaussianExpert(0.0, 1.0), GaussianReward(1.0, 0.5)
     x = torch.randn(8, 1, generator=gen(4), dtype=torch.float64)
     for tempering, lam in [("quadratic", 0.25), ("none", 1.0), (lambda t: 1 - t**3, 0.875)]:
-        level, _ = ais_level(ais_init([expert], [reward], x, tempering=tempering), 0.5, [expert], [reward], 0, 0.5,
-                             tempering=tempering)
+        level, _ = ais_level(
+            ais_init([expert], [reward], x, tempering=tempering), 0.5, [expert], [reward], 0, 0.5, tempering=tempering
+        )
         expected = lam * level.log_reward
         torch.testing.assert_close(level.log_weights - level.log_weights[0], expected - expected[0])
 
@@ -218,6 +250,7 @@ def test_curvature_may_vanish_at_some_particles_but_not_at_all():
     x = torch.tensor([[0.0], [1.0]], dtype=torch.float64)
     with pytest.raises(ValueError, match="flat at every particle"):
         curvature([Flat()], x, 0.5, torch.ones_like(x), gen(5))
+
     # a Gaussian at one particle, flat at the other: allowed, and the flat one reports 0
     class HalfFlat(Flat):
         def score(self, x, t):

@@ -1,5 +1,6 @@
 """The benchmark scripts: smoke tests at tiny sizes (timings are not asserted), and the loop-based reference
 sampler checked against the library's."""
+
 import importlib.util
 import json
 import math
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import gen
 
-from conftest import Z, gen
 from poe_demo.experts import GaussianExpert
 from poe_demo.rewards import GaussianReward
 from poe_demo.samplers import annealed_importance_sampling
@@ -18,10 +19,15 @@ from poe_demo.samplers import annealed_importance_sampling
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.mark.parametrize("script, output", [("bench_sampler.py", "bench_sampler_quick.json"),
-                                            ("evaluate.py", "evaluate_quick.json"),
-                                            ("expert_size.py", "expert_size_quick.json"),
-                                            ("weights.py", "weights_quick.json")])
+@pytest.mark.parametrize(
+    "script, output",
+    [
+        ("bench_sampler.py", "bench_sampler_quick.json"),
+        ("evaluate.py", "evaluate_quick.json"),
+        ("expert_size.py", "expert_size_quick.json"),
+        ("weights.py", "weights_quick.json"),
+    ],
+)
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
     args = [sys.executable, script, "--quick", "--out", str(tmp_path)]
     done = subprocess.run(args, cwd=BENCHMARKS, capture_output=True, text=True, timeout=600)
@@ -60,17 +66,33 @@ def test_loop_reference_samples_the_same_distribution_as_the_batched_sampler(wit
     def weighted_mean(x, log_w):
         return (log_w.exp() * x.squeeze(1)).sum().item()
 
-    runs = [weighted_mean(*reference(experts, rewards, torch.randn(100, 1, generator=gen(seed), dtype=torch.float64), 16, 2,
-                                     generator=gen(100 + seed))) for seed in range(12)]
-    big = annealed_importance_sampling(experts, rewards, torch.randn(40_000, 1, generator=gen(200), dtype=torch.float64), 16, 2,
-                                       generator=gen(201))
+    runs = [
+        weighted_mean(
+            *reference(
+                experts,
+                rewards,
+                torch.randn(100, 1, generator=gen(seed), dtype=torch.float64),
+                16,
+                2,
+                generator=gen(100 + seed),
+            )
+        )
+        for seed in range(12)
+    ]
+    big = annealed_importance_sampling(
+        experts, rewards, torch.randn(40_000, 1, generator=gen(200), dtype=torch.float64), 16, 2, generator=gen(201)
+    )
     runs_t = torch.tensor(runs)
-    t_statistic = (runs_t.mean() - weighted_mean(big.particles, big.log_weights)) / (runs_t.std() / math.sqrt(len(runs)))
+    t_statistic = (runs_t.mean() - weighted_mean(big.particles, big.log_weights)) / (
+        runs_t.std() / math.sqrt(len(runs))
+    )
     assert abs(t_statistic.item()) < 4.44, runs
 
 
 def test_readme_tables_are_the_benchmark_results():
     # README.md's measured numbers are rendered from benchmarks/results/*.json by report.py; this
     # fails when either was changed without the other.
-    done = subprocess.run([sys.executable, "report.py", "--check"], cwd=BENCHMARKS, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "report.py", "--check"], cwd=BENCHMARKS, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr

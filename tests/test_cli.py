@@ -1,4 +1,5 @@
 """The command line: the main job's files, and one clear line with exit code 2 for every user mistake."""
+
 import json
 import shutil
 import subprocess
@@ -20,8 +21,20 @@ def run(capsys, *argv):
 
 
 def test_demo_writes_png_gif_and_metrics(tmp_path, capsys):
-    code, out, _ = run(capsys, "demo", "--particles", "4", "--points", "64", "--steps", "8", "--mcmc-steps", "1",
-                       "--out", str(tmp_path))
+    code, out, _ = run(
+        capsys,
+        "demo",
+        "--particles",
+        "4",
+        "--points",
+        "64",
+        "--steps",
+        "8",
+        "--mcmc-steps",
+        "1",
+        "--out",
+        str(tmp_path),
+    )
     assert code == 0
     assert (tmp_path / "samples.png").stat().st_size > 1000
     assert (tmp_path / "trajectory_red.gif").read_bytes()[:3] == b"GIF"
@@ -31,8 +44,20 @@ def test_demo_writes_png_gif_and_metrics(tmp_path, capsys):
 
 
 def test_sample_writes_a_png(tmp_path, capsys):
-    code, out, _ = run(capsys, "sample", "--color", "blue", "--particles", "4", "--points", "64", "--steps", "8",
-                       "--out", str(tmp_path / "blue.png"))
+    code, out, _ = run(
+        capsys,
+        "sample",
+        "--color",
+        "blue",
+        "--particles",
+        "4",
+        "--points",
+        "64",
+        "--steps",
+        "8",
+        "--out",
+        str(tmp_path / "blue.png"),
+    )
     assert code == 0 and (tmp_path / "blue.png").exists() and "mean color" in out
 
 
@@ -77,11 +102,21 @@ def copy_checkpoints(tmp_path):
 def test_missing_checkpoint(tmp_path, capsys):
     data = copy_checkpoints(tmp_path)
     (data / "axis_y.pt").unlink()
-    one_line_error(capsys, "sample", "--data-dir", str(data), "--out", str(tmp_path / "a.png"), contains="missing checkpoint")
+    one_line_error(
+        capsys, "sample", "--data-dir", str(data), "--out", str(tmp_path / "a.png"), contains="missing checkpoint"
+    )
 
 
 def test_missing_manifest(tmp_path, capsys):
-    one_line_error(capsys, "sample", "--data-dir", str(tmp_path), "--out", str(tmp_path / "a.png"), contains="no checkpoint manifest")
+    one_line_error(
+        capsys,
+        "sample",
+        "--data-dir",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "a.png"),
+        contains="no checkpoint manifest",
+    )
 
 
 def test_tampered_checkpoint(tmp_path, capsys):
@@ -100,11 +135,14 @@ def test_unwritable_output(tmp_path, capsys):
 
 
 def test_module_entry_point_exit_code():
-    result = subprocess.run([sys.executable, "-m", "poe_demo", "sample", "--color", "nope"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "poe_demo", "sample", "--color", "nope"], capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "poe-demo: error: argument --color: unknown color 'nope'; use one of black, red, green, blue, yellow, cyan, "
-        "magenta, white, an RGB triple in [0, 1] such as 1,0,0, or a hex color such as #ff0000"]
+        "magenta, white, an RGB triple in [0, 1] such as 1,0,0, or a hex color such as #ff0000"
+    ]
 
 
 def test_train_writes_loadable_checkpoints_with_a_manifest(tmp_path, capsys):
@@ -123,6 +161,7 @@ def test_negative_mcmc_steps_get_one_line(capsys):
 
 # --- issue 12: sizes, devices, colors, outputs, interruptions ------------------------------------
 
+
 @pytest.mark.parametrize("flag", ["--particles", "--points", "--steps"])
 def test_oversized_requests_are_refused_before_allocating(capsys, tmp_path, flag):
     code, _, err = run(capsys, "sample", flag, "1000000000000", "--out", str(tmp_path / "big.png"))
@@ -133,8 +172,20 @@ def test_oversized_requests_are_refused_before_allocating(capsys, tmp_path, flag
 
 @pytest.mark.parametrize("color", ["1,0,0", "#ff0000", "0.9, 0.1, 0.1"])
 def test_rgb_triples_and_hex_colors_are_accepted(tmp_path, capsys, color):
-    code, out, err = run(capsys, "sample", "--color", color, "--particles", "2", "--points", "32", "--steps", "4",
-                         "--out", str(tmp_path / "c.png"))
+    code, out, err = run(
+        capsys,
+        "sample",
+        "--color",
+        color,
+        "--particles",
+        "2",
+        "--points",
+        "32",
+        "--steps",
+        "4",
+        "--out",
+        str(tmp_path / "c.png"),
+    )
     assert code == 0, err
     assert (tmp_path / "c.png").exists()
 
@@ -157,8 +208,20 @@ def test_device_cuda_without_cuda_is_one_line(capsys):
 
 
 def test_device_cpu_is_accepted(tmp_path, capsys):
-    code, _, err = run(capsys, "sample", "--device", "cpu", "--particles", "2", "--points", "32", "--steps", "4",
-                       "--out", str(tmp_path / "d.png"))
+    code, _, err = run(
+        capsys,
+        "sample",
+        "--device",
+        "cpu",
+        "--particles",
+        "2",
+        "--points",
+        "32",
+        "--steps",
+        "4",
+        "--out",
+        str(tmp_path / "d.png"),
+    )
     assert code == 0, err
 
 
@@ -178,8 +241,15 @@ def test_manifest_without_a_key_is_one_line_naming_it(tmp_path, capsys, key):
     manifest = json.loads((data / "manifest.json").read_text())
     del manifest["experts"]["y"][key]
     (data / "manifest.json").write_text(json.dumps(manifest))
-    one_line_error(capsys, "sample", "--data-dir", str(data), "--out", str(tmp_path / "a.png"),
-                   contains=f"malformed manifest {data / 'manifest.json'}: missing key 'experts.y.{key}'")
+    one_line_error(
+        capsys,
+        "sample",
+        "--data-dir",
+        str(data),
+        "--out",
+        str(tmp_path / "a.png"),
+        contains=f"malformed manifest {data / 'manifest.json'}: missing key 'experts.y.{key}'",
+    )
 
 
 def test_swapped_checkpoints_are_caught_even_with_swapped_hashes(tmp_path, capsys):
@@ -189,16 +259,23 @@ def test_swapped_checkpoints_are_caught_even_with_swapped_hashes(tmp_path, capsy
     x["file"], y["file"] = y["file"], x["file"]
     x["sha256"], y["sha256"] = y["sha256"], x["sha256"]
     (data / "manifest.json").write_text(json.dumps(manifest))
-    one_line_error(capsys, "sample", "--data-dir", str(data), "--out", str(tmp_path / "a.png"),
-                   contains="holds the 'y' expert")
+    one_line_error(
+        capsys, "sample", "--data-dir", str(data), "--out", str(tmp_path / "a.png"), contains="holds the 'y' expert"
+    )
 
 
 def _start(tmp_path, *argv):
     import os
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "poe_demo", *argv], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "poe_demo", *argv],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def test_ctrl_c_ends_with_one_line_exit_130_and_leaves_previous_outputs(tmp_path):
@@ -210,7 +287,9 @@ def test_ctrl_c_ends_with_one_line_exit_130_and_leaves_previous_outputs(tmp_path
     assert _start(tmp_path, *quick).wait(timeout=300) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert set(before) == {"samples.png", "trajectory_red.gif", "metrics.json"}
-    slow = _start(tmp_path, "demo", "--particles", "64", "--points", "2048", "--steps", "400", "--seed", "5", "--out", str(out))
+    slow = _start(
+        tmp_path, "demo", "--particles", "64", "--points", "2048", "--steps", "400", "--seed", "5", "--out", str(out)
+    )
     time.sleep(8)  # well into the sampling
     assert slow.poll() is None, slow.communicate()
     slow.send_signal(signal.SIGINT)

@@ -1,7 +1,7 @@
 import pytest
 import torch
-
 from conftest import gen
+
 from poe_demo.data import (
     COLOR_JITTER,
     PALETTE,
@@ -71,8 +71,12 @@ def test_as_rgb_accepts_names_and_triples():
 
 @pytest.mark.parametrize(
     "bad, error, message",
-    [("purple", ValueError, "unknown color 'purple'"), ((1.0, 0.0), ValueError, "3 values in"),
-     ((1.5, 0.0, 0.0), ValueError, "3 values in"), (object(), TypeError, "palette name or an RGB triple")],
+    [
+        ("purple", ValueError, "unknown color 'purple'"),
+        ((1.0, 0.0), ValueError, "3 values in"),
+        ((1.5, 0.0, 0.0), ValueError, "3 values in"),
+        (object(), TypeError, "palette name or an RGB triple"),
+    ],
 )
 def test_as_rgb_names_the_bad_value(bad, error, message):
     with pytest.raises(error, match=message):

@@ -2,9 +2,9 @@ import math
 
 import pytest
 import torch
+from conftest import Z, gen
 from torch import Tensor
 
-from conftest import Z, gen
 from poe_demo.data import RGB, sample_noise, sample_sphere_points
 from poe_demo.experts import (
     PALETTE_NOISE_SPREAD,
@@ -24,8 +24,8 @@ from poe_demo.metrics import relative_velocity_error
 from poe_demo.paths import interpolate, score_from_velocity
 from poe_demo.samplers import euler
 
-
 # --- Gaussian experts -------------------------------------------------------------------
+
 
 def test_euler_on_a_gaussian_expert_transports_noise_to_its_data_distribution():
     x = torch.randn(50_000, 1, generator=gen(0), dtype=torch.float64)
@@ -48,11 +48,14 @@ def test_gaussian_product_normaliser_matches_numerical_integral():
 
 # --- exact sphere oracle ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("t", [0.05, 0.2, 0.5, 0.9])
 def test_sphere_oracle_matches_importance_sampled_posterior_mean(t):
     g = gen(1)
     y = sample_sphere_points(200_000, generator=g).double()  # uniform proposals on the sphere
-    x = interpolate(sample_sphere_points(4, generator=g).double(), torch.randn(4, 3, generator=g, dtype=torch.float64), t)
+    x = interpolate(
+        sample_sphere_points(4, generator=g).double(), torch.randn(4, 3, generator=g, dtype=torch.float64), t
+    )
     exact = sphere_posterior_mean(x, t)
     for xi, ei in zip(x, exact):
         w = torch.softmax(-((xi - (1 - t) * y) ** 2).sum(-1) / (2 * t * t), dim=0)
@@ -82,6 +85,7 @@ def test_axis_oracle_moves_only_its_column():
 
 
 # --- color expert -------------------------------------------------------------------------
+
 
 def test_color_velocity_flows_to_the_cloud_mean_and_x_hat_is_the_mean():
     x = sample_noise(3, 32, generator=gen(3))
@@ -151,6 +155,7 @@ def test_training_is_reproducible_and_learns():
 
 # --- batched axis experts -----------------------------------------------------------------
 
+
 def _float32_tolerance(reference: Tensor) -> float:
     """Bias folding changes the order of float32 sums: allow a few hundred ulps of the largest entry."""
     return 300 * torch.finfo(torch.float32).eps * float(reference.abs().max())
@@ -197,18 +202,28 @@ def test_batched_axis_experts_is_a_snapshot_and_an_expert(axis_experts):
         torch.testing.assert_close(batched.velocity(x, 0.5), before)  # built from the weights it was given
 
 
-@pytest.mark.parametrize("experts, error, message", [
-    ([], ValueError, r"distinct axes, got axes \[\]"),
-    (lambda ax: [ax["x"], ax["x"]], ValueError, r"distinct axes, got axes \['x', 'x'\]"),
-    ([ColorMeanExpert()], TypeError, "takes AxisFlowExpert objects, got ColorMeanExpert"),
-])
+@pytest.mark.parametrize(
+    "experts, error, message",
+    [
+        ([], ValueError, r"distinct axes, got axes \[\]"),
+        (lambda ax: [ax["x"], ax["x"]], ValueError, r"distinct axes, got axes \['x', 'x'\]"),
+        ([ColorMeanExpert()], TypeError, "takes AxisFlowExpert objects, got ColorMeanExpert"),
+    ],
+)
 def test_batched_axis_experts_reject_bad_groups(axis_experts, experts, error, message):
     with pytest.raises(error, match=message):
         BatchedAxisExperts(experts(axis_experts) if callable(experts) else experts)
 
 
-@pytest.mark.parametrize("make", [lambda: AxisFlowExpert("w"), lambda: ExactSphereExpert("q"), lambda: ColorMeanExpert(spread=0),
-                                  lambda: GaussianExpert(0.0, -1.0)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: AxisFlowExpert("w"),
+        lambda: ExactSphereExpert("q"),
+        lambda: ColorMeanExpert(spread=0),
+        lambda: GaussianExpert(0.0, -1.0),
+    ],
+)
 def test_experts_reject_bad_arguments(make):
     with pytest.raises(ValueError):
         make()
@@ -234,10 +249,13 @@ def test_mixture_velocity_and_score_satisfy_the_gaussian_noise_conversion(t):
 def test_relative_velocity_error_is_zero_for_the_reference_and_one_for_zero():
     oracle = ExactSphereExpert("y")
     assert relative_velocity_error(oracle, oracle, 0.3) == 0.0
-    assert relative_velocity_error(GaussianExpert(0.0, 1.0), oracle, 1.0) == pytest.approx(0.0, abs=1e-6)  # both are v = x at t = 1
+    assert relative_velocity_error(GaussianExpert(0.0, 1.0), oracle, 1.0) == pytest.approx(
+        0.0, abs=1e-6
+    )  # both are v = x at t = 1
 
 
 # --- dtypes and shapes ---------------------------------------------------------------------------
+
 
 def test_sphere_composition_runs_in_float64_and_agrees_with_float32(axis_experts):
     from poe_demo.data import sample_noise
@@ -253,8 +271,9 @@ def test_sphere_composition_runs_in_float64_and_agrees_with_float32(axis_experts
             assert r.particles.dtype == dtype
             results[dtype, batched] = r.particles
     for batched in (True, False):
-        torch.testing.assert_close(results[torch.float64, batched].float(), results[torch.float32, batched],
-                                   rtol=1e-3, atol=1e-3)
+        torch.testing.assert_close(
+            results[torch.float64, batched].float(), results[torch.float32, batched], rtol=1e-3, atol=1e-3
+        )
 
 
 @pytest.mark.parametrize("shape", [(64, 6), (2, 64, 5), (2, 3, 64, 6)])

@@ -1,4 +1,5 @@
 """Notebooks open clean: the metadata JupyterLab would rewrite on open is already what it writes."""
+
 import json
 from pathlib import Path
 

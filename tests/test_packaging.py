@@ -1,5 +1,6 @@
 """The wheel is a complete package: installed in a fresh environment it samples from any folder,
 with the checkpoints it ships, and uninstalling it leaves nothing behind."""
+
 import subprocess
 import sys
 import sysconfig
@@ -31,8 +32,19 @@ def test_wheel_installs_samples_from_another_folder_and_uninstalls_cleanly(tmp_p
     elsewhere.mkdir()
     location = run(python, "-c", "import poe_demo; print(poe_demo.__file__)", cwd=elsewhere)
     assert location.startswith(str(site)), location
-    out = run(venv / "bin" / "poe-demo", "sample", "--particles", "2", "--points", "32", "--steps", "4",
-              "--out", "s.png", cwd=elsewhere)
+    out = run(
+        venv / "bin" / "poe-demo",
+        "sample",
+        "--particles",
+        "2",
+        "--points",
+        "32",
+        "--steps",
+        "4",
+        "--out",
+        "s.png",
+        cwd=elsewhere,
+    )
     assert "mean color" in out and (elsewhere / "s.png").stat().st_size > 1000
 
     run(python, "-m", "pip", "uninstall", "-y", "-q", "poe-demo")

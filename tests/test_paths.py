@@ -1,10 +1,11 @@
 """The velocity/score/x_hat conversions against a Gaussian data distribution, where all three are known."""
+
 import math
 
 import pytest
 import torch
-
 from conftest import Z
+
 from poe_demo.experts import GaussianExpert
 from poe_demo.paths import interpolate, score_from_velocity, velocity_from_score, velocity_target, x_hat_from_velocity
 from poe_demo.validation import check_time

@@ -1,4 +1,5 @@
 """Shipped checkpoints: inside the package, hash-checked, loaded from the very bytes that were hashed."""
+
 import io
 import json
 import shutil
@@ -44,7 +45,13 @@ def test_save_then_load_round_trips_and_records_axis_and_architecture(tmp_path):
     save_axis_experts(experts, TrainingConfig(hidden=8, depth=3), tmp_path)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["experts"]["z"] | {"sha256": None, "bytes": None} == {
-        "file": "axis_z.pt", "axis": "z", "hidden": 8, "depth": 3, "sha256": None, "bytes": None}
+        "file": "axis_z.pt",
+        "axis": "z",
+        "hidden": 8,
+        "depth": 3,
+        "sha256": None,
+        "bytes": None,
+    }
     loaded = load_axis_experts(tmp_path)
     for a in "xyz":
         for (k, v), (k2, v2) in zip(experts[a].state_dict().items(), loaded[a].state_dict().items()):

@@ -1,4 +1,5 @@
 """The README's code example runs as printed, and its log Z agrees with the closed form it prints."""
+
 import contextlib
 import io
 import re
@@ -6,8 +7,8 @@ import statistics
 from pathlib import Path
 
 import torch
-
 from conftest import Z, gen
+
 from poe_demo import GaussianExpert, GaussianReward, annealed_importance_sampling
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -22,7 +23,14 @@ def test_readme_example_log_normalizer_matches_its_closed_form():
     # The spread of one run's log Z, from independent runs at the example's settings; the Euler
     # allowance of 64 levels is the bias measured at K = 3 in the README's weights table.
     spread = statistics.stdev(
-        annealed_importance_sampling([GaussianExpert(-0.7, 0.8), GaussianExpert(1.3, 0.5)], GaussianReward(1.0, 0.5),
-                                     torch.randn(4000, 1, generator=gen(s)), 64, 3, generator=gen(50 + s)).log_normalizer
-        for s in range(8))
+        annealed_importance_sampling(
+            [GaussianExpert(-0.7, 0.8), GaussianExpert(1.3, 0.5)],
+            GaussianReward(1.0, 0.5),
+            torch.randn(4000, 1, generator=gen(s)),
+            64,
+            3,
+            generator=gen(50 + s),
+        ).log_normalizer
+        for s in range(8)
+    )
     assert abs(sampled - exact) < Z * spread + 0.01, (sampled, exact, spread)

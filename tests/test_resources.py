@@ -1,4 +1,5 @@
 """Memory estimates that refuse oversized runs before anything is allocated."""
+
 import pytest
 
 from poe_demo.resources import WORKING_STATES, available_memory, check_memory, format_bytes, sampler_memory

@@ -19,8 +19,15 @@ def test_color_reward_accepts_an_rgb_triple():
     assert ColorReward((0.5, 0.5, 0.5)).log_reward(x).item() == 0
 
 
-@pytest.mark.parametrize("target, strength, message", [("purple", 1.0, "unknown color"), ("red", 0.0, "strength must be"),
-                                                        ("red", -1.0, "strength must be"), ((2, 0, 0), 1.0, "in \\[0, 1\\]")])
+@pytest.mark.parametrize(
+    "target, strength, message",
+    [
+        ("purple", 1.0, "unknown color"),
+        ("red", 0.0, "strength must be"),
+        ("red", -1.0, "strength must be"),
+        ((2, 0, 0), 1.0, "in \\[0, 1\\]"),
+    ],
+)
 def test_color_reward_rejects_bad_arguments(target, strength, message):
     with pytest.raises(ValueError, match=message):
         ColorReward(target, strength)
@@ -49,6 +56,8 @@ def test_rewards_refuse_non_finite_parameters_and_wrong_shapes():
         ColorReward("red").log_reward(torch.zeros(64, 6))
 
 
-@pytest.mark.parametrize("text, rgb", [("1,0,0", [1.0, 0.0, 0.0]), ("#00ff00", [0.0, 1.0, 0.0]), ("0.5, 0.25, 1", [0.5, 0.25, 1.0])])
+@pytest.mark.parametrize(
+    "text, rgb", [("1,0,0", [1.0, 0.0, 0.0]), ("#00ff00", [0.0, 1.0, 0.0]), ("0.5, 0.25, 1", [0.5, 0.25, 1.0])]
+)
 def test_colors_parse_from_text(text, rgb):
     torch.testing.assert_close(ColorReward(text).target, torch.tensor(rgb))

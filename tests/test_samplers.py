@@ -1,10 +1,11 @@
 """Known-answer tests: Gaussian experts, whose products, posteriors and normalisers are exact."""
+
 import math
 
 import pytest
 import torch
-
 from conftest import Z, gen
+
 from poe_demo.experts import GaussianExpert, GaussianMixtureExpert, gaussian_product
 from poe_demo.rewards import GaussianReward
 from poe_demo.samplers import (
@@ -45,7 +46,9 @@ def test_summing_velocities_without_mcmc_is_measurably_biased():
     assert abs(x.mean().item() - PRODUCT_MEAN) > 10 * PRODUCT_STD / math.sqrt(len(x))
     # AIS with K = 0 is exactly the Euler ODE of the summed velocities
     g = gen(0)
-    torch.testing.assert_close(euler([E1, E2], torch.randn(20_000, 1, generator=g, dtype=torch.float64), 64).particles.squeeze(1), x)
+    torch.testing.assert_close(
+        euler([E1, E2], torch.randn(20_000, 1, generator=g, dtype=torch.float64), 64).particles.squeeze(1), x
+    )
 
 
 def test_incremental_weighting_recovers_the_posterior_and_log_normaliser():
@@ -74,15 +77,18 @@ def test_paper_weighting_is_greedier_than_the_posterior():
     prior, reward = GaussianExpert(0.5, 1.0), GaussianReward(2.0, 0.6)
     post_mean, _, _ = gaussian_product([0.5, 2.0], [1.0, 0.6])
     g = gen(7)
-    r = annealed_importance_sampling(prior, reward, torch.randn(4000, 1, generator=g), 64, 3, weighting="paper", generator=g)
+    r = annealed_importance_sampling(
+        prior, reward, torch.randn(4000, 1, generator=g), 64, 3, weighting="paper", generator=g
+    )
     assert r.log_normalizer is None and r.n_resamples == 65  # resampled at every level, start included
     assert r.particles.mean().item() > post_mean + 0.1  # pulled past the posterior toward the reward's peak
 
 
 def test_result_fields_shapes_and_best_particle():
     g = gen(8)
-    r = annealed_importance_sampling(E1, GaussianReward(1.0, 0.3), torch.randn(16, 2, generator=g), 10, 2,
-                                     generator=g, keep_trajectory=True)
+    r = annealed_importance_sampling(
+        E1, GaussianReward(1.0, 0.3), torch.randn(16, 2, generator=g), 10, 2, generator=g, keep_trajectory=True
+    )
     assert r.particles.shape == (16, 2) and r.log_weights.shape == (16,) and r.ess.shape == (11,)
     assert r.trajectory.shape == (11, 16, 2) and r.times.shape == (11,) and r.acceptance.shape == (10,)
     assert r.best.shape == (2,)
@@ -91,12 +97,17 @@ def test_result_fields_shapes_and_best_particle():
 
 
 def test_same_generator_seed_gives_the_same_samples():
-    a = annealed_importance_sampling([E1, E2], GaussianReward(0, 1), torch.randn(32, 1, generator=gen(9)), 8, 2, generator=gen(10))
-    b = annealed_importance_sampling([E1, E2], GaussianReward(0, 1), torch.randn(32, 1, generator=gen(9)), 8, 2, generator=gen(10))
+    a = annealed_importance_sampling(
+        [E1, E2], GaussianReward(0, 1), torch.randn(32, 1, generator=gen(9)), 8, 2, generator=gen(10)
+    )
+    b = annealed_importance_sampling(
+        [E1, E2], GaussianReward(0, 1), torch.randn(32, 1, generator=gen(9)), 8, 2, generator=gen(10)
+    )
     torch.testing.assert_close(a.particles, b.particles)
 
 
 # --- the pieces -----------------------------------------------------------------------------
+
 
 def test_time_grid_runs_from_noise_to_data():
     t = time_grid(8)
@@ -109,8 +120,9 @@ def test_ais_samples_a_mixture_of_a_narrow_and_a_wide_mode():
     weights, means, stds = (0.3, 0.7), (-2.0, 1.5), (0.3, 0.6)
     mixture = GaussianMixtureExpert(list(means), list(stds), list(weights))
     g = gen(20)
-    x = annealed_importance_sampling(mixture, None, torch.randn(20_000, 1, generator=g, dtype=torch.float64), 64, 3,
-                                     generator=g).particles.squeeze(1)
+    x = annealed_importance_sampling(
+        mixture, None, torch.randn(20_000, 1, generator=g, dtype=torch.float64), 64, 3, generator=g
+    ).particles.squeeze(1)
     n = len(x)
     phi = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))  # noqa: E731
     p_positive = sum(w * (1 - phi(-m / s)) for w, m, s in zip(weights, means, stds))
@@ -137,8 +149,9 @@ def test_langevin_step_is_shared_and_set_by_the_sharpest_particle():
     assert both.sum() >= 8
     level_var = lambda std: ((1 - t) * std) ** 2 + t**2  # noqa: E731  (GaussianExpert.marginal)
     ratio = math.sqrt(level_var(0.3) / level_var(0.6))
-    torch.testing.assert_close(moves[1][both] / moves[0][both], torch.full((int(both.sum()),), ratio, dtype=torch.float64),
-                               rtol=1e-3, atol=0)
+    torch.testing.assert_close(
+        moves[1][both] / moves[0][both], torch.full((int(both.sum()),), ratio, dtype=torch.float64), rtol=1e-3, atol=0
+    )
 
 
 def test_ais_expert_evaluations_match_the_rejection_baselines_budget():
@@ -162,7 +175,9 @@ def test_curvature_of_a_gaussian_product_is_its_precision():
     x = torch.randn(5, 1, dtype=torch.float64)
     score = E1.score(x, 0.3) + E2.score(x, 0.3)
     precision = 1 / E1.marginal(0.3)[1] ** 2 + 1 / E2.marginal(0.3)[1] ** 2
-    torch.testing.assert_close(curvature([E1, E2], x, 0.3, score, gen(0)), torch.full((5,), precision, dtype=torch.float64))
+    torch.testing.assert_close(
+        curvature([E1, E2], x, 0.3, score, gen(0)), torch.full((5,), precision, dtype=torch.float64)
+    )
 
 
 def test_trapezoid_density_difference_is_exact_for_gaussians():
@@ -206,6 +221,7 @@ def test_rejection_sampling_acceptance_is_the_overlap_and_shrinks_with_dimension
 
 # --- bad input ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
@@ -232,8 +248,16 @@ def test_ais_rejects_bad_arguments_with_clear_errors(kwargs, error, message):
 
 def test_lineage_follows_ancestors_back_to_the_start():
     g = gen(13)
-    r = annealed_importance_sampling(E1, GaussianReward(1.0, 0.2), torch.randn(8, 1, generator=g), 6, 1,
-                                     weighting="paper", generator=g, keep_trajectory=True)
+    r = annealed_importance_sampling(
+        E1,
+        GaussianReward(1.0, 0.2),
+        torch.randn(8, 1, generator=g),
+        6,
+        1,
+        weighting="paper",
+        generator=g,
+        keep_trajectory=True,
+    )
     best = int(r.log_rewards.argmax())
     path = r.lineage(best)
     assert path.shape == (7, 1)
@@ -279,6 +303,7 @@ def test_mala_acceptance_shortcut_equals_the_full_metropolis_hastings_ratio():
 
 # --- non-finite values, dtypes and sizes -------------------------------------------------------
 
+
 class ConstraintReward:
     """log r = 0 where x > 0, -inf elsewhere: a hard constraint."""
 
@@ -295,8 +320,14 @@ def test_a_hard_constraint_removes_the_particles_that_break_it():
     # N(0.5, 1) restricted to x > 0: the -inf particles get zero weight, resampling drops them,
     # and the weighted mean is the truncated Gaussian's, mu + sigma phi(a) / (1 - Phi(a)), a = -mu/sigma.
     g = gen(30)
-    r = annealed_importance_sampling(GaussianExpert(0.5, 1.0), ConstraintReward(), torch.randn(20_000, 1, generator=g,
-                                     dtype=torch.float64), 64, 3, generator=g)
+    r = annealed_importance_sampling(
+        GaussianExpert(0.5, 1.0),
+        ConstraintReward(),
+        torch.randn(20_000, 1, generator=g, dtype=torch.float64),
+        64,
+        3,
+        generator=g,
+    )
     w, x = r.log_weights.exp(), r.particles.squeeze(1)
     assert bool(torch.isfinite(r.log_weights[w > 0]).all()) and math.isfinite(r.log_normalizer)
     assert float(w[x <= 0].sum()) == 0
@@ -336,8 +367,11 @@ class Exploding(GaussianExpert):
 
 @pytest.mark.parametrize("sampler", ["euler", "ais"])
 def test_non_finite_velocities_name_the_expert_and_the_level(sampler):
-    run = (lambda: euler([E1, Exploding(0.0, 1.0)], torch.randn(4, 1), 8)) if sampler == "euler" else (
-        lambda: annealed_importance_sampling([E1, Exploding(0.0, 1.0)], None, torch.randn(4, 1), 8, 1))
+    run = (
+        (lambda: euler([E1, Exploding(0.0, 1.0)], torch.randn(4, 1), 8))
+        if sampler == "euler"
+        else (lambda: annealed_importance_sampling([E1, Exploding(0.0, 1.0)], None, torch.randn(4, 1), 8, 1))
+    )
     with pytest.raises(ValueError, match=r"not finite at t=0\.\d+: non-finite velocity or score from Exploding"):
         run()
 

@@ -1,11 +1,11 @@
 """The sphere, end to end: the shipped experts composed by the samplers."""
-import pytest
-import torch
 
+import pytest
 from conftest import gen
+
 from poe_demo.data import sample_noise
-from poe_demo.experts import ColorMeanExpert
 from poe_demo.evaluation import sphere_experts, success_rate
+from poe_demo.experts import ColorMeanExpert
 from poe_demo.metrics import chamfer_distance, color_spread, radial_error
 from poe_demo.samplers import annealed_importance_sampling, euler
 
@@ -18,7 +18,9 @@ def composed(axis_experts):
 
 def test_ais_with_all_experts_rebuilds_a_single_colored_sphere(composed):
     g = gen(0)
-    r = annealed_importance_sampling(composed, None, sample_noise(8, 256, generator=g), n_steps=64, n_mcmc_steps=3, generator=g)
+    r = annealed_importance_sampling(
+        composed, None, sample_noise(8, 256, generator=g), n_steps=64, n_mcmc_steps=3, generator=g
+    )
     assert radial_error(r.particles).mean() <= 0.01
     assert color_spread(r.particles).max() < 1e-3
     assert r.acceptance.mean() > 0.5  # the Langevin steps do move

@@ -1,4 +1,5 @@
 """The playground driven headlessly, as the notebook's reader would drive it with the mouse."""
+
 import pytest
 
 pytest.importorskip("ipywidgets")

@@ -1,9 +1,10 @@
 """Experts: generative (velocity + score) and the data they know."""
+
 from .axis import AxisFlowExpert, BatchedAxisExperts, TrainingConfig, radial_features, train_axis_expert
 from .base import DiscriminativeExpert, GenerativeExpert
 from .color import PALETTE_NOISE_SPREAD, ColorMeanExpert
-from .pretrained import CheckpointError, load_axis_experts, save_axis_experts, train_and_save
 from .gaussian import GaussianExpert, GaussianMixtureExpert, gaussian_product
+from .pretrained import CheckpointError, load_axis_experts, save_axis_experts, train_and_save
 from .sphere import ExactSphereExpert, sphere_posterior_mean, von_mises_fisher_mean
 
 __all__ = [

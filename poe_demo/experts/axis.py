@@ -11,6 +11,7 @@ and scores as summing them one by one, from a single call that computes their sh
 features once. The annealed sampler calls the experts several times per level (five at K = 3),
 so this is where its time goes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

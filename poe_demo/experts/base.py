@@ -7,6 +7,7 @@ log-reward ``[L]`` per particle, which the samplers never differentiate.
 
 Any object with these methods works, from the sphere experts to a 1-D Gaussian in a test.
 """
+
 from __future__ import annotations
 
 from typing import Protocol, Sequence, runtime_checkable

@@ -20,6 +20,7 @@ cloud's mean color. q is what the expert knows about the mean: a noise cloud's m
 of three distinct palette colors, so q is a mixture of narrow Gaussians (std ``mean_std``) at
 those 56 equally likely means. It pins the mean; it does not choose it. The flow leaves q alone.
 """
+
 from __future__ import annotations
 
 import math
@@ -74,5 +75,5 @@ class ColorMeanExpert:
         deviation = c - m
         out = x.new_zeros((2, *x.shape))
         out[0, ..., RGB] = deviation / t
-        out[1, ..., RGB] = deviation / -(t * self.spread) ** 2 + self.grad_log_q(m) / c.shape[-2]
+        out[1, ..., RGB] = deviation / -((t * self.spread) ** 2) + self.grad_log_q(m) / c.shape[-2]
         return out[0], out[1]

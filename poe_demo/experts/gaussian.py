@@ -7,6 +7,7 @@ path the marginal stays Gaussian,
 
 so the score is -(x - a_t) / s_t^2 and the velocity E[eps - x_0 | x_t] is linear in x.
 """
+
 from __future__ import annotations
 
 import math
@@ -89,7 +90,9 @@ class GaussianMixtureExpert:
         self.log_weights = torch.tensor(weights, dtype=torch.float64).log() - math.log(sum(weights))
 
     def __repr__(self) -> str:
-        parts = ", ".join(f"{w:.2f} N({c.mean}, {c.std}^2)" for w, c in zip(self.log_weights.exp().tolist(), self.components))
+        parts = ", ".join(
+            f"{w:.2f} N({c.mean}, {c.std}^2)" for w, c in zip(self.log_weights.exp().tolist(), self.components)
+        )
         return f"GaussianMixtureExpert({parts})"
 
     def _log_joint(self, x: Tensor, t: float) -> Tensor:

@@ -9,6 +9,7 @@ refuses anything but tensors and plain containers: a file swapped after the chec
 loaded. Each checkpoint also records its own axis, so swapped files are caught even with their
 hashes swapped in the manifest.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,14 @@ import torch
 
 from .axis import AxisFlowExpert, TrainingConfig, train_axis_expert
 
-__all__ = ["CHECKPOINT_DIR", "CheckpointError", "atomic_write", "save_axis_experts", "load_axis_experts",
-           "train_and_save"]
+__all__ = [
+    "CHECKPOINT_DIR",
+    "CheckpointError",
+    "atomic_write",
+    "save_axis_experts",
+    "load_axis_experts",
+    "train_and_save",
+]
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
 MANIFEST = "manifest.json"
@@ -59,12 +66,25 @@ def save_axis_experts(experts: dict[str, AxisFlowExpert], config: TrainingConfig
     files = {}
     for axis, expert in experts.items():
         buffer = io.BytesIO()
-        torch.save({"axis": axis, "hidden": expert.hidden, "depth": expert.depth,
-                    "state_dict": {k: v.detach().cpu() for k, v in expert.state_dict().items()}}, buffer)
+        torch.save(
+            {
+                "axis": axis,
+                "hidden": expert.hidden,
+                "depth": expert.depth,
+                "state_dict": {k: v.detach().cpu() for k, v in expert.state_dict().items()},
+            },
+            buffer,
+        )
         data = buffer.getvalue()
         atomic_write(directory / f"axis_{axis}.pt", data)
-        files[axis] = {"file": f"axis_{axis}.pt", "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                       "axis": axis, "hidden": expert.hidden, "depth": expert.depth}
+        files[axis] = {
+            "file": f"axis_{axis}.pt",
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "axis": axis,
+            "hidden": expert.hidden,
+            "depth": expert.depth,
+        }
     manifest = {"experts": files, "training_config": asdict(config), "regenerate": "poe-demo train --out-dir DIR"}
     atomic_write(directory / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
     return directory / MANIFEST
@@ -79,7 +99,9 @@ def _read_manifest(path: Path) -> tuple[dict, TrainingConfig]:
             if missing:
                 raise KeyError(f"experts.{axis}.{missing[0]}")
     except FileNotFoundError:
-        raise CheckpointError(f"no checkpoint manifest at {path}; run `poe-demo train --out-dir DIR` to create one") from None
+        raise CheckpointError(
+            f"no checkpoint manifest at {path}; run `poe-demo train --out-dir DIR` to create one"
+        ) from None
     except KeyError as exc:
         raise CheckpointError(f"malformed manifest {path}: missing key {exc}") from None
     except (ValueError, TypeError, AttributeError) as exc:
@@ -87,7 +109,9 @@ def _read_manifest(path: Path) -> tuple[dict, TrainingConfig]:
     return entries, config
 
 
-def load_axis_experts(directory: Path | str = CHECKPOINT_DIR, device: str | torch.device = "cpu") -> dict[str, AxisFlowExpert]:
+def load_axis_experts(
+    directory: Path | str = CHECKPOINT_DIR, device: str | torch.device = "cpu"
+) -> dict[str, AxisFlowExpert]:
     """The three pretrained axis experts ``{'x': ..., 'y': ..., 'z': ...}``, each hash-checked."""
     directory = Path(directory)
     entries, _ = _read_manifest(directory / MANIFEST)
@@ -95,22 +119,30 @@ def load_axis_experts(directory: Path | str = CHECKPOINT_DIR, device: str | torc
     for axis in AXES:
         entry = entries[axis]
         if entry["axis"] != axis:
-            raise CheckpointError(f"manifest {directory / MANIFEST}: the entry for axis {axis!r} says axis {entry['axis']!r}")
+            raise CheckpointError(
+                f"manifest {directory / MANIFEST}: the entry for axis {axis!r} says axis {entry['axis']!r}"
+            )
         path = directory / entry["file"]
         try:
             data = path.read_bytes()
         except OSError:
-            raise CheckpointError(f"missing checkpoint {path}; run `poe-demo train --out-dir DIR` to regenerate it") from None
+            raise CheckpointError(
+                f"missing checkpoint {path}; run `poe-demo train --out-dir DIR` to regenerate it"
+            ) from None
         digest = hashlib.sha256(data).hexdigest()
         if digest != entry["sha256"]:
-            raise CheckpointError(f"checkpoint {path} has SHA-256 {digest[:12]}..., the manifest says "
-                                  f"{str(entry['sha256'])[:12]}...: the file was modified; run `poe-demo train`")
+            raise CheckpointError(
+                f"checkpoint {path} has SHA-256 {digest[:12]}..., the manifest says "
+                f"{str(entry['sha256'])[:12]}...: the file was modified; run `poe-demo train`"
+            )
         try:  # the bytes just hashed, not the file again
             saved = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
             recorded = (saved["axis"], saved["hidden"], saved["depth"])
             if recorded != (axis, entry["hidden"], entry["depth"]):
-                raise CheckpointError(f"checkpoint {path} holds the {saved['axis']!r} expert ({saved['hidden']} x "
-                                      f"{saved['depth']}); the manifest expects {axis!r} ({entry['hidden']} x {entry['depth']})")
+                raise CheckpointError(
+                    f"checkpoint {path} holds the {saved['axis']!r} expert ({saved['hidden']} x "
+                    f"{saved['depth']}); the manifest expects {axis!r} ({entry['hidden']} x {entry['depth']})"
+                )
             expert = AxisFlowExpert(axis, entry["hidden"], entry["depth"])
             expert.load_state_dict(saved["state_dict"])
         except CheckpointError:

@@ -8,6 +8,7 @@ exp(k <x/|x|, x_0/R>) with k = (1 - t) R |x| / t^2: the posterior of x_0 is von 
 
 from which v = (x - E[x_0 | x_t]) / t and the score follow (:mod:`poe_demo.paths`).
 """
+
 from __future__ import annotations
 
 import torch

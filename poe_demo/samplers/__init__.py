@@ -1,4 +1,5 @@
 """Samplers for a product of experts, and the pieces they are built from."""
+
 from .ais import (
     TEMPERINGS,
     WEIGHTINGS,
@@ -7,8 +8,8 @@ from .ais import (
     ais_evaluations_per_level,
     ais_init,
     ais_level,
-    mismatch_increment,
     annealed_importance_sampling,
+    mismatch_increment,
     resample_state,
 )
 from .euler import EulerResult, euler
@@ -17,9 +18,9 @@ from .rejection import RejectionResult, rejection_sampling
 from .transitions import (
     Evaluation,
     combine,
+    curvature,
     evaluate,
     evaluate_each,
-    curvature,
     langevin_refine,
     log_density_difference,
     ode_step,

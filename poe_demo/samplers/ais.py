@@ -43,6 +43,7 @@ the weights stay more even, and on the README's known answers the discretisation
 exp(r(x_hat_k)) and resamples at every level. It ignores the velocity mismatch and applies the
 reward again and again, so it is greedier than the target.
 """
+
 from __future__ import annotations
 
 import math
@@ -55,9 +56,9 @@ from tqdm.auto import tqdm
 
 from ..experts.base import DiscriminativeExpert, GenerativeExpert, as_expert_list
 from ..paths import x_hat_from_velocity
+from ..resources import check_memory, sampler_memory
 from ..rng import rand
 from ..smc import RESAMPLERS, effective_sample_size, normalize_log_weights, resample, reweight
-from ..resources import check_memory, sampler_memory
 from ..validation import check_choice, check_count, check_range, check_state
 from .transitions import (
     Evaluation,
@@ -72,8 +73,18 @@ from .transitions import (
     total_log_reward,
 )
 
-__all__ = ["AISState", "AISResult", "WEIGHTINGS", "TEMPERINGS", "ais_init", "ais_level", "mismatch_increment",
-           "resample_state", "annealed_importance_sampling", "ais_evaluations_per_level"]
+__all__ = [
+    "AISState",
+    "AISResult",
+    "WEIGHTINGS",
+    "TEMPERINGS",
+    "ais_init",
+    "ais_level",
+    "mismatch_increment",
+    "resample_state",
+    "annealed_importance_sampling",
+    "ais_evaluations_per_level",
+]
 
 WEIGHTINGS = ("incremental", "paper")
 
@@ -157,8 +168,10 @@ def _tempered(lam: float, log_reward: Tensor) -> Tensor:
 
 
 def _all_rejected(t: float) -> ValueError:
-    return ValueError(f"every particle has zero weight at t={t:.4g}: the rewards are -inf (a hard constraint) for "
-                      "all of them; use more particles or a constraint that some noise can meet")
+    return ValueError(
+        f"every particle has zero weight at t={t:.4g}: the rewards are -inf (a hard constraint) for "
+        "all of them; use more particles or a constraint that some noise can meet"
+    )
 
 
 def _normalized(log_weights: Tensor, t: float) -> Tensor:
@@ -193,8 +206,9 @@ def mismatch_increment(mismatch: Tensor, mismatch_next: Tensor | None, t: float,
     return (t_next - t) * 0.5 * (mismatch + mismatch_next)
 
 
-def resample_state(state: AISState, scheme: str = "systematic", generator: torch.Generator | None = None
-                   ) -> tuple[AISState, Tensor]:
+def resample_state(
+    state: AISState, scheme: str = "systematic", generator: torch.Generator | None = None
+) -> tuple[AISState, Tensor]:
     """Draw L ancestors by their weights, copy every per-particle field, reset the weights to 1/L:
     (new state, ancestors ``[L]``)."""
     idx = resample(state.log_weights, scheme, generator)
@@ -204,8 +218,13 @@ def resample_state(state: AISState, scheme: str = "systematic", generator: torch
 
 
 @torch.no_grad()
-def ais_init(generative, discriminative, x_init: Tensor, weighting: str = "incremental",
-             tempering: str | Callable[[float], float] = "quadratic") -> AISState:
+def ais_init(
+    generative,
+    discriminative,
+    x_init: Tensor,
+    weighting: str = "incremental",
+    tempering: str | Callable[[float], float] = "quadratic",
+) -> AISState:
     """Level 0 (t = 1), before any resampling. With "incremental" the start x_init ~ N(0, I) is
     weighted by gamma_0(x) / N(x; 0, I) = [prod_i p_{i,1}(x) / N(x; 0, I)] exp(lambda(1) r(x_hat_0));
     with "paper" by exp(r(x_hat_0))."""
@@ -254,8 +273,10 @@ def ais_level(
             return AISState(w, velocity, mismatch, r_w, _normalized(r_w, t_next), state.log_normalizer, t_next), 1.0
         at_z, accepted = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator)
         r_z = _reward(discriminative, at_z, t_next)
-        return (AISState(at_z.x, at_z.velocity, at_z.mismatch, r_z, _normalized(r_z, t_next), state.log_normalizer,
-                         t_next), float(accepted.mean()))
+        return (
+            AISState(at_z.x, at_z.velocity, at_z.mismatch, r_z, _normalized(r_z, t_next), state.log_normalizer, t_next),
+            float(accepted.mean()),
+        )
 
     # incremental: weigh at the ODE output, then move with a kernel that keeps the weighted target
     lam = _tempering(tempering)
@@ -273,8 +294,13 @@ def ais_level(
     # [L]; always true without rewards; a particle of zero weight (r_w = -inf) may move or not, it does not count
     keep_move = torch.log(rand(len(r_z), r_z, generator)) < _tempered(lam_next, r_z) - _tempered(lam_next, r_w)
     keep = keep_move.view(-1, *([1] * (w.ndim - 1)))
-    state = replace(state, x=torch.where(keep, at_z.x, w), velocity=torch.where(keep, at_z.velocity, velocity),
-                    mismatch=torch.where(keep_move, at_z.mismatch, mismatch), log_reward=torch.where(keep_move, r_z, r_w))
+    state = replace(
+        state,
+        x=torch.where(keep, at_z.x, w),
+        velocity=torch.where(keep, at_z.velocity, velocity),
+        mismatch=torch.where(keep_move, at_z.mismatch, mismatch),
+        log_reward=torch.where(keep_move, r_z, r_w),
+    )
     return state, float((accepted * keep_move).mean())
 
 
@@ -324,10 +350,14 @@ def annealed_importance_sampling(
     check_range("time_power", time_power, 0, math.inf, low_open=True, high_open=True)
     lam = _tempering(tempering)
     if lam(0.0) != 1.0:
-        raise ValueError(f"tempering must reach lambda(0) = 1 so that the final target is the product, got {lam(0.0)!r}")
-    check_memory(sampler_memory(x_init.numel(), n_steps, keep_trajectory, x_init.element_size()),
-                 f"annealed_importance_sampling with state {tuple(x_init.shape)}, n_steps={n_steps}, "
-                 f"keep_trajectory={keep_trajectory}")
+        raise ValueError(
+            f"tempering must reach lambda(0) = 1 so that the final target is the product, got {lam(0.0)!r}"
+        )
+    check_memory(
+        sampler_memory(x_init.numel(), n_steps, keep_trajectory, x_init.element_size()),
+        f"annealed_importance_sampling with state {tuple(x_init.shape)}, n_steps={n_steps}, "
+        f"keep_trajectory={keep_trajectory}",
+    )
 
     n_particles = x_init.shape[0]
     times = time_grid(n_steps, time_power).tolist()
@@ -335,8 +365,9 @@ def annealed_importance_sampling(
     ess_levels, accepted, n_resamples, path, parents = [], [], 0, [], []
     for t_next in tqdm([None] + times[1:], desc="AIS levels", disable=not progress, leave=False):
         if t_next is not None:
-            state, acceptance = ais_level(state, t_next, generative, discriminative, n_mcmc_steps, step_size, weighting,
-                                          generator, lam)
+            state, acceptance = ais_level(
+                state, t_next, generative, discriminative, n_mcmc_steps, step_size, weighting, generator, lam
+            )
             accepted.append(acceptance)
         ess = float(effective_sample_size(state.log_weights))
         needed = weighting == "paper" or ess < ess_threshold * n_particles

@@ -1,4 +1,5 @@
 """The baseline: integrate the summed velocity of the generative experts from noise to data."""
+
 from __future__ import annotations
 
 import math
@@ -40,8 +41,10 @@ def euler(
     experts = as_expert_list(generative_experts, GenerativeExpert, "generative_experts", allow_empty=False)
     check_state(x_init)
     check_count("n_steps", n_steps, minimum=1)
-    check_memory(sampler_memory(x_init.numel(), n_steps, keep_trajectory, x_init.element_size()),
-                 f"euler with state {tuple(x_init.shape)}, n_steps={n_steps}, keep_trajectory={keep_trajectory}")
+    check_memory(
+        sampler_memory(x_init.numel(), n_steps, keep_trajectory, x_init.element_size()),
+        f"euler with state {tuple(x_init.shape)}, n_steps={n_steps}, keep_trajectory={keep_trajectory}",
+    )
     times = time_grid(n_steps, time_power).tolist()
     x = x_init
     path = [x] if keep_trajectory else None

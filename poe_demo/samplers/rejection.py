@@ -4,6 +4,7 @@ To sample pi(x) proportional to q(x) a(x) with 0 <= a(x) <= 1: draw x ~ q, keep 
 probability a(x). It is exact, but the fraction kept is E_q[a] = Z, the overlap of the experts,
 and in d dimensions that overlap shrinks geometrically: the kept fraction collapses.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

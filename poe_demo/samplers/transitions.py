@@ -6,6 +6,7 @@ of the experts' scores. Summing velocities is only a proposal: the sum of veloci
 transport the product (see ``02_products_of_experts_in_1d``), which is why the annealed sampler
 follows each ODE step with Langevin steps on the summed score.
 """
+
 from __future__ import annotations
 
 import functools
@@ -76,8 +77,10 @@ def evaluate_each(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> l
     """(v_i, s_i) for each expert at x, each shaped like x. An expert may offer
     ``velocity_and_score(x, t)`` to give both from one pass (the sphere's experts do: the axis
     experts' score is a function of the velocity)."""
-    return [e.velocity_and_score(x, t) if hasattr(e, "velocity_and_score") else (e.velocity(x, t), e.score(x, t))
-            for e in experts]
+    return [
+        e.velocity_and_score(x, t) if hasattr(e, "velocity_and_score") else (e.velocity(x, t), e.score(x, t))
+        for e in experts
+    ]
 
 
 def velocity_mismatch(each: Sequence[tuple[Tensor, Tensor]], velocity: Tensor) -> Tensor:
@@ -157,17 +160,24 @@ def total_log_reward(experts: Sequence[DiscriminativeExpert], x: Tensor, t: floa
         bad = torch.isnan(r) | torch.isposinf(r)
         if bool(bad.any()):
             level = "" if t is None else f" at t={t:.4g}"
-            raise ValueError(f"{type(e).__name__}.log_reward returned NaN or +inf for {int(bad.sum())} of {n} "
-                             f"particles{level}; only -inf (a hard constraint) may be non-finite")
+            raise ValueError(
+                f"{type(e).__name__}.log_reward returned NaN or +inf for {int(bad.sum())} of {n} "
+                f"particles{level}; only -inf (a hard constraint) may be non-finite"
+            )
         total = total + r
     return total
 
 
 def raise_nonfinite(experts: Sequence[GenerativeExpert], x: Tensor, t: float, what: str):
     """Raise a ValueError naming the experts whose velocity or score is not finite at (x, t)."""
-    bad = [type(e).__name__ for e, (v, s) in zip(experts, evaluate_each(experts, x, t))
-           if not (bool(torch.isfinite(v).all()) and bool(torch.isfinite(s).all()))]
-    culprits = f"non-finite velocity or score from {', '.join(bad)}" if bad else "each expert is finite, their sum is not"
+    bad = [
+        type(e).__name__
+        for e, (v, s) in zip(experts, evaluate_each(experts, x, t))
+        if not (bool(torch.isfinite(v).all()) and bool(torch.isfinite(s).all()))
+    ]
+    culprits = (
+        f"non-finite velocity or score from {', '.join(bad)}" if bad else "each expert is finite, their sum is not"
+    )
     raise ValueError(f"{what} is not finite at t={t:.4g}: {culprits}")
 
 
@@ -180,8 +190,9 @@ def _per_particle_norm(x: Tensor) -> Tensor:
     return x.flatten(1).norm(dim=1)
 
 
-def curvature(experts: Sequence[GenerativeExpert], x: Tensor, t: float, score: Tensor,
-              generator: torch.Generator | None = None) -> Tensor:
+def curvature(
+    experts: Sequence[GenerativeExpert], x: Tensor, t: float, score: Tensor, generator: torch.Generator | None = None
+) -> Tensor:
     """kappa ~ |H u| / |u| per particle ``[L]``, H the Hessian of the summed log-density, u random.
 
     Estimated from scores alone by a finite difference, kappa = |s(x + d u) - s(x)| / (d |u|),
@@ -193,11 +204,15 @@ def curvature(experts: Sequence[GenerativeExpert], x: Tensor, t: float, score: T
     u = rademacher_like(x, generator)
     kappa = _per_particle_norm(summed_score(experts, x + _PROBE * u, t) - score) / (_PROBE * _per_particle_norm(u))
     if not bool(torch.isfinite(kappa).all()):
-        raise ValueError(f"the summed score is not finite at t={t:.4g} near {int((~torch.isfinite(kappa)).sum())} "
-                         "particles; check the experts' scores there")
+        raise ValueError(
+            f"the summed score is not finite at t={t:.4g} near {int((~torch.isfinite(kappa)).sum())} "
+            "particles; check the experts' scores there"
+        )
     if not bool((kappa > 0).any()):
-        raise ValueError(f"the summed score is flat at every particle at t={t:.4g}; every coordinate of the state "
-                         "needs an expert whose score depends on it")
+        raise ValueError(
+            f"the summed score is flat at every particle at t={t:.4g}; every coordinate of the state "
+            "needs an expert whose score depends on it"
+        )
     return kappa
 
 
