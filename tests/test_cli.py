@@ -190,13 +190,17 @@ def test_rgb_triples_and_hex_colors_are_accepted(tmp_path, capsys, color):
     assert (tmp_path / "c.png").exists()
 
 
-def test_version_and_plain_help(capsys):
+def test_version_and_plain_help():
     from poe_demo import __version__
 
-    code, out, _ = run(capsys, "--version")
-    assert code == 0 and out.strip() == f"poe-demo {__version__}"
-    code, out, _ = run(capsys, "--help")
-    assert code == 0 and "``" not in out and "--version" in out
+    def entry_point(*argv):
+        done = subprocess.run([sys.executable, "-m", "poe_demo", *argv], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert entry_point("--version").strip() == f"poe-demo {__version__}"
+    help_text = entry_point("--help")
+    assert "``" not in help_text and "--version" in help_text
 
 
 def test_device_cuda_without_cuda_is_one_line(capsys):

@@ -1,7 +1,6 @@
 """Samplers for a product of experts, and the pieces they are built from."""
 
 from .ais import (
-    TEMPERINGS,
     WEIGHTINGS,
     AISResult,
     AISState,
@@ -9,7 +8,6 @@ from .ais import (
     ais_init,
     ais_level,
     annealed_importance_sampling,
-    mismatch_increment,
     resample_state,
 )
 from .euler import EulerResult, euler
@@ -31,6 +29,7 @@ from .transitions import (
     total_log_reward,
     velocity_mismatch,
 )
+from .weights import TEMPERINGS, mismatch_increment
 
 __all__ = [
     "AISResult",

@@ -58,7 +58,7 @@ from ..experts.base import DiscriminativeExpert, GenerativeExpert, as_expert_lis
 from ..paths import x_hat_from_velocity
 from ..resources import check_memory, sampler_memory
 from ..rng import rand
-from ..smc import RESAMPLERS, effective_sample_size, normalize_log_weights, resample, reweight
+from ..smc import RESAMPLERS, effective_sample_size, resample, reweight
 from ..validation import check_choice, check_count, check_range, check_state
 from .transitions import (
     Evaluation,
@@ -72,34 +72,26 @@ from .transitions import (
     time_grid,
     total_log_reward,
 )
+from .weights import (
+    all_rejected,
+    mismatch_increment,
+    normalized,
+    tempered,
+    tempering_schedule,
+)
 
 __all__ = [
     "AISState",
     "AISResult",
     "WEIGHTINGS",
-    "TEMPERINGS",
     "ais_init",
     "ais_level",
-    "mismatch_increment",
     "resample_state",
     "annealed_importance_sampling",
     "ais_evaluations_per_level",
 ]
 
 WEIGHTINGS = ("incremental", "paper")
-
-# Reward schedules lambda(t): 0 at t = 1 (noise), 1 at t = 0 (data). "none" weighs the full
-# reward on x_hat from the start: early, when x_hat barely depends on x, a sharp reward on x_hat
-# puts the intermediate targets far from the experts' mass, and the particles resampled toward
-# them come back (log Z off by -2.7 on the README's sharp-reward case at T = 64). "quadratic",
-# the default, had the smallest log Z error there (benchmarks/weights.py); "snr" follows the
-# share of x_t that is signal, (1 - t)^2 / ((1 - t)^2 + t^2).
-TEMPERINGS: dict[str, Callable[[float], float]] = {
-    "none": lambda t: 1.0,
-    "linear": lambda t: 1.0 - t,
-    "quadratic": lambda t: (1.0 - t) ** 2,
-    "snr": lambda t: (1.0 - t) ** 2 / ((1.0 - t) ** 2 + t**2),
-}
 
 
 @dataclass(frozen=True)
@@ -162,50 +154,6 @@ def _observe(generative, discriminative, x: Tensor, t: float) -> tuple[Evaluatio
     return at_x, _reward(discriminative, at_x, t)
 
 
-def _tempered(lam: float, log_reward: Tensor) -> Tensor:
-    """lambda r ``[L]``; with lambda = 0 the reward is ignored, even where it is -inf (a hard constraint)."""
-    return torch.zeros_like(log_reward) if lam == 0 else lam * log_reward
-
-
-def _all_rejected(t: float) -> ValueError:
-    return ValueError(
-        f"every particle has zero weight at t={t:.4g}: the rewards are -inf (a hard constraint) for "
-        "all of them; use more particles or a constraint that some noise can meet"
-    )
-
-
-def _normalized(log_weights: Tensor, t: float) -> Tensor:
-    """Normalised log-weights; an error if every particle has zero weight."""
-    if not bool(torch.isfinite(log_weights).any()):
-        raise _all_rejected(t)
-    return normalize_log_weights(log_weights)
-
-
-def _tempering(tempering: str | Callable[[float], float]) -> Callable[[float], float]:
-    if callable(tempering):
-        return tempering
-    return TEMPERINGS[check_choice("tempering", tempering, TEMPERINGS)]
-
-
-def mismatch_increment(mismatch: Tensor, mismatch_next: Tensor | None, t: float, t_next: float) -> Tensor:
-    """integral from t to t_next of sum_i <s_i, V - v_i> dt along one Euler step, by the trapezoid rule ``[L]``:
-
-        (t_next - t) (m(x, t) + m(w, t_next)) / 2.
-
-    Both ends are evaluated anyway; at equal T the trapezoid rule's log Z error was 3.5x smaller
-    than the left point's on the README's overlapping Gaussians (0.022 against 0.078 at
-    T = 64, K = 0; benchmarks/weights.py). The last step, to t = 0, has no end value (scores do not exist there) and
-    gets no mismatch weight: the weights then target the product at t_{T-1} = T^-time_power,
-    carried to t = 0 by the final Euler step. For smooth experts that drops O(T^-2) of log
-    weight; for experts concentrated on a surface (the sphere), whose density at t = 0 is
-    singular, the left point would add only noise (measured: 1.4x the spread of the
-    sphere-times-blob estimate at T = 64).
-    """
-    if mismatch_next is None:
-        return torch.zeros_like(mismatch)
-    return (t_next - t) * 0.5 * (mismatch + mismatch_next)
-
-
 def resample_state(
     state: AISState, scheme: str = "systematic", generator: torch.Generator | None = None
 ) -> tuple[AISState, Tensor]:
@@ -234,10 +182,10 @@ def ais_init(
         raise_nonfinite(generative, x_init, 1.0, "the experts' velocity or mismatch")
     log_reward = _reward(discriminative, at_x, 1.0)
     if weighting == "paper":
-        return AISState(x_init, at_x.velocity, at_x.mismatch, log_reward, _normalized(log_reward, 1.0), 0.0, 1.0)
-    log_w = start_log_weights([s for _, s in each], x_init) + _tempered(_tempering(tempering)(1.0), log_reward)
+        return AISState(x_init, at_x.velocity, at_x.mismatch, log_reward, normalized(log_reward, 1.0), 0.0, 1.0)
+    log_w = start_log_weights([s for _, s in each], x_init) + tempered(tempering_schedule(tempering)(1.0), log_reward)
     log_z = float(torch.logsumexp(log_w, 0) - math.log(len(log_w)))
-    return AISState(x_init, at_x.velocity, at_x.mismatch, log_reward, _normalized(log_w, 1.0), log_z, 1.0)
+    return AISState(x_init, at_x.velocity, at_x.mismatch, log_reward, normalized(log_w, 1.0), log_z, 1.0)
 
 
 @torch.no_grad()
@@ -270,29 +218,29 @@ def ais_level(
     moves = at_w is not None and n_mcmc_steps > 0
     if weighting == "paper":  # move, then weigh by the current reward
         if not moves:
-            return AISState(w, velocity, mismatch, r_w, _normalized(r_w, t_next), state.log_normalizer, t_next), 1.0
+            return AISState(w, velocity, mismatch, r_w, normalized(r_w, t_next), state.log_normalizer, t_next), 1.0
         at_z, accepted = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator)
         r_z = _reward(discriminative, at_z, t_next)
         return (
-            AISState(at_z.x, at_z.velocity, at_z.mismatch, r_z, _normalized(r_z, t_next), state.log_normalizer, t_next),
+            AISState(at_z.x, at_z.velocity, at_z.mismatch, r_z, normalized(r_z, t_next), state.log_normalizer, t_next),
             float(accepted.mean()),
         )
 
     # incremental: weigh at the ODE output, then move with a kernel that keeps the weighted target
-    lam = _tempering(tempering)
+    lam = tempering_schedule(tempering)
     lam_next = lam(t_next)
-    log_increment = _tempered(lam_next, r_w) - _tempered(lam(state.t), state.log_reward)
+    log_increment = tempered(lam_next, r_w) - tempered(lam(state.t), state.log_reward)
     log_increment = log_increment + mismatch_increment(state.mismatch, mismatch, state.t, t_next)
     log_weights, log_ratio = reweight(state.log_weights, log_increment)
     if not math.isfinite(float(log_ratio)):  # -inf: no particle kept any weight
-        raise _all_rejected(t_next)
+        raise all_rejected(t_next)
     state = AISState(w, velocity, mismatch, r_w, log_weights, state.log_normalizer + float(log_ratio), t_next)
     if not moves:
         return state, 1.0
     at_z, accepted = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator)
     r_z = _reward(discriminative, at_z, t_next)
     # [L]; always true without rewards; a particle of zero weight (r_w = -inf) may move or not, it does not count
-    keep_move = torch.log(rand(len(r_z), r_z, generator)) < _tempered(lam_next, r_z) - _tempered(lam_next, r_w)
+    keep_move = torch.log(rand(len(r_z), r_z, generator)) < tempered(lam_next, r_z) - tempered(lam_next, r_w)
     keep = keep_move.view(-1, *([1] * (w.ndim - 1)))
     state = replace(
         state,
@@ -348,7 +296,7 @@ def annealed_importance_sampling(
     check_choice("resampling", resampling, RESAMPLERS)
     check_choice("weighting", weighting, WEIGHTINGS)
     check_range("time_power", time_power, 0, math.inf, low_open=True, high_open=True)
-    lam = _tempering(tempering)
+    lam = tempering_schedule(tempering)
     if lam(0.0) != 1.0:
         raise ValueError(
             f"tempering must reach lambda(0) = 1 so that the final target is the product, got {lam(0.0)!r}"
