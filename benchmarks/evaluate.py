@@ -21,7 +21,15 @@ import torch  # noqa: E402
 from common import RESULTS, write_json  # noqa: E402
 
 from poe_demo.data import sample_noise  # noqa: E402
-from poe_demo.evaluation import CHANNELS, oracle_experts, rejection_trial, sphere_experts, success_rate  # noqa: E402
+from poe_demo.evaluation import (  # noqa: E402
+    CHANNELS,
+    best_of_n_trial,
+    euler_samples_at_equal_cost,
+    oracle_experts,
+    rejection_trial,
+    sphere_experts,
+    success_rate,
+)
 from poe_demo.experts import ColorMeanExpert, GaussianExpert, gaussian_product, load_axis_experts  # noqa: E402
 from poe_demo.metrics import best_of_l_bound, chamfer_distance, color_spread, dominant_channel_probability, radial_error  # noqa: E402
 from poe_demo.rewards import GaussianReward  # noqa: E402
@@ -71,12 +79,17 @@ def steering(seeds, counts) -> dict:
     experts = sphere_experts()
     p = dominant_channel_probability(0)
     report = {"p": round(p, 5), "bound": {n: round(best_of_l_bound(p, n), 4) for n in counts}, "colors": {}}
+    # the trials' defaults: 64 points, T = 16, K = 1
+    report["euler_samples_same_budget"] = {
+        n: euler_samples_at_equal_cost(n, n_mcmc_steps=1, n_steps=16) for n in counts
+    }
     for color in CHANNELS:
         rows = {}
         for n in counts:
             rows[n] = {
                 "incremental": success_rate(experts, color, n, seeds),
                 "paper": success_rate(experts, color, n, seeds, weighting="paper"),
+                "best_of_n_same_budget": success_rate(experts, color, n, seeds, trial=best_of_n_trial),
                 "rejection_same_budget": success_rate(experts, color, n, seeds, trial=rejection_trial),
             }
             print(color, n, rows[n], flush=True)
@@ -139,7 +152,12 @@ def plot(report: dict, path: Path) -> None:
     steer = report["steering"]
     counts = list(steer["bound"])  # JSON keys: "1", "2", ...
     axes[1].plot([int(n) for n in counts], list(steer["bound"].values()), "k--", label="bound 1-(1-p)^L")
-    for key, style in (("incremental", "o-"), ("paper", "s-"), ("rejection_same_budget", "^:")):
+    for key, style in (
+        ("incremental", "o-"),
+        ("paper", "s-"),
+        ("best_of_n_same_budget", "d-"),
+        ("rejection_same_budget", "^:"),
+    ):
         rate = [statistics.fmean(steer["colors"][c][n][key] for c in steer["colors"]) for n in counts]
         axes[1].plot([int(n) for n in counts], rate, style, label=key)
     axes[1].set(xscale="log", xlabel="particles L", ylabel="success rate (mean over colors)")

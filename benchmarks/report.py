@@ -126,10 +126,19 @@ def steering(results: dict) -> str:
     def rate(n: str, key: str) -> str:
         return f"{statistics.fmean(colors[c][n][key] for c in colors):.2f}"
 
+    samples = steer["euler_samples_same_budget"]
     table = _table(
-        ["L", "bound 1-(1-p)^L", "incremental", "paper", "rejection, same budget"],
+        ["L", "bound 1-(1-p)^L", "incremental", "paper", "N", "best-of-N", "rejection (N proposals)"],
         [
-            [n, f"{bound:.3f}", rate(n, "incremental"), rate(n, "paper"), rate(n, "rejection_same_budget")]
+            [
+                n,
+                f"{bound:.3f}",
+                rate(n, "incremental"),
+                rate(n, "paper"),
+                samples[n],
+                rate(n, "best_of_n_same_budget"),
+                rate(n, "rejection_same_budget"),
+            ]
             for n, bound in steer["bound"].items()
         ],
     )

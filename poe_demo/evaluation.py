@@ -3,8 +3,10 @@
 Steering success is judged on the paper's output, the highest-reward particle: a trial succeeds
 when its mean color's target channel leads the other two by at least 0.1 (:func:`has_dominant_channel`).
 The color expert never changes a cloud's mean color, so a trial can only succeed if some particle
-*started* with the right mean: with L independent starts the rate is at most 1 - (1 - p)^L
-(:func:`~poe_demo.metrics.best_of_l_bound`).
+*started* with the right mean: a sampler limited to L independent starting clouds succeeds at
+most at the rate 1 - (1 - p)^L (:func:`~poe_demo.metrics.best_of_l_bound`). The baselines are
+given the annealed run's number of expert evaluations (:func:`euler_samples_at_equal_cost`),
+which buys them more starting clouds than L.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ __all__ = [
     "sphere_experts",
     "oracle_experts",
     "steering_trial",
+    "euler_samples_at_equal_cost",
+    "best_of_n_trial",
     "rejection_trial",
     "success_rate",
     "success_curve",
@@ -84,6 +88,39 @@ def steering_trial(
     return bool(has_dominant_channel(result.best[None], channel)[0])
 
 
+def euler_samples_at_equal_cost(n_particles: int, n_mcmc_steps: int, n_steps: int) -> int:
+    """How many Euler samples cost no more expert evaluations than one annealed run with L particles.
+
+    An annealed run evaluates the experts L times at the start and
+    :func:`~poe_demo.samplers.ais_evaluations_per_level` times at each later level but the last
+    (t = 0 needs none); an Euler sample costs one evaluation per level, T in all.
+    """
+    total = n_particles + (n_steps - 1) * ais_evaluations_per_level(n_particles, n_mcmc_steps)
+    return total // n_steps
+
+
+def best_of_n_trial(
+    generative: Sequence[GenerativeExpert],
+    color: str,
+    n_particles: int,
+    seed: int,
+    n_points: int = 64,
+    n_steps: int = 16,
+    n_mcmc_steps: int = 1,
+) -> bool:
+    """Best-of-N at the cost of an annealed run with L particles: is the highest-reward Euler sample ``color``?
+
+    N = :func:`euler_samples_at_equal_cost` independent Euler samples, the one with the highest
+    reward returned: the strongest simple baseline for steering.
+    """
+    channel = _target_channel(color)
+    g = torch.Generator().manual_seed(seed)
+    n = euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps)
+    clouds = euler(generative, sample_noise(n, n_points, generator=g), n_steps).particles
+    best = clouds[int(torch.argmax(ColorReward(color).log_reward(clouds)))]
+    return bool(has_dominant_channel(best[None], channel)[0])
+
+
 def rejection_trial(
     generative: Sequence[GenerativeExpert],
     color: str,
@@ -93,11 +130,9 @@ def rejection_trial(
     n_steps: int = 16,
     n_mcmc_steps: int = 1,
 ) -> bool:
-    """Rejection sampling given the budget of an annealed run with L particles: did it return a cloud of ``color``?
+    """Rejection sampling at the cost of an annealed run with L particles: did it return a cloud of ``color``?
 
-    An Euler sample costs one expert evaluation per level, so rejection gets as many proposals as
-    the annealed run evaluates clouds per level
-    (:func:`~poe_demo.samplers.ais_evaluations_per_level`), each kept with probability exp(r(x))
+    N = :func:`euler_samples_at_equal_cost` Euler proposals, each kept with probability exp(r(x))
     (r <= 0). It returns the first kept proposal, and fails if it keeps none.
     """
     channel = _target_channel(color)
@@ -106,7 +141,7 @@ def rejection_trial(
     result = rejection_sampling(
         lambda n, gen: euler(generative, sample_noise(n, n_points, generator=gen), n_steps).particles,
         reward.log_reward,
-        ais_evaluations_per_level(n_particles, n_mcmc_steps),
+        euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps),
         g,
     )
     return len(result.samples) > 0 and bool(has_dominant_channel(result.samples[:1], channel)[0])

@@ -57,9 +57,9 @@ def test_rejection_with_the_same_budget_succeeds_less_often_than_smc(composed):
 
 
 def test_trials_need_a_primary_target_color(composed):
-    from poe_demo.evaluation import rejection_trial, steering_trial
+    from poe_demo.evaluation import best_of_n_trial, rejection_trial, steering_trial
 
-    for trial in (steering_trial, rejection_trial):
+    for trial in (steering_trial, rejection_trial, best_of_n_trial):
         with pytest.raises(ValueError, match="color must be one of"):
             trial(composed, "yellow", 2, seed=0)
 
@@ -70,3 +70,33 @@ def test_sphere_experts_batches_the_axis_experts_or_lists_them(axis_experts):
     assert [getattr(e, "axis", None) for e in separate[:3]] == ["x", "y", "z"] and len(separate) == 4
     with pytest.raises(ValueError, match="keys 'x', 'y', 'z'"):
         sphere_experts({"x": axis_experts["x"]})
+
+
+def test_baselines_get_the_annealed_runs_number_of_expert_evaluations(composed):
+    # Count the clouds every expert call sees, for the annealed run and for each baseline; the
+    # baselines' Euler samples (T calls each) must cost at most the run's count, and within one
+    # sample of it.
+    from poe_demo.evaluation import best_of_n_trial, euler_samples_at_equal_cost, rejection_trial, steering_trial
+
+    color_expert = composed[-1]
+    seen = []
+
+    class Counting(type(color_expert)):
+        def velocity(self, x, t):
+            seen.append(x.shape[0])
+            return super().velocity(x, t)
+
+        def velocity_and_score(self, x, t):
+            seen.append(x.shape[0])
+            return super().velocity_and_score(x, t)
+
+    experts = [composed[0], Counting()]
+    for n_particles, k in [(3, 1), (5, 2)]:
+        counts = {}
+        for trial in (steering_trial, best_of_n_trial, rejection_trial):
+            seen.clear()
+            trial(experts, "red", n_particles, seed=0, n_points=16, n_steps=8, n_mcmc_steps=k)
+            counts[trial.__name__] = sum(seen)
+        n = euler_samples_at_equal_cost(n_particles, k, 8)
+        assert counts["best_of_n_trial"] == counts["rejection_trial"] == n * 8
+        assert counts["steering_trial"] - 8 < n * 8 <= counts["steering_trial"]
