@@ -10,6 +10,8 @@ import pytest
 from poe_demo.cli import main
 from poe_demo.experts.pretrained import CHECKPOINT_DIR
 
+TINY = ["--particles", "2", "--points", "32", "--steps", "4"]  # a run of a second or two
+
 
 def run(capsys, *argv):
     try:
@@ -177,12 +179,7 @@ def test_rgb_triples_and_hex_colors_are_accepted(tmp_path, capsys, color):
         "sample",
         "--color",
         color,
-        "--particles",
-        "2",
-        "--points",
-        "32",
-        "--steps",
-        "4",
+        *TINY,
         "--out",
         str(tmp_path / "c.png"),
     )
@@ -217,12 +214,7 @@ def test_device_cpu_is_accepted(tmp_path, capsys):
         "sample",
         "--device",
         "cpu",
-        "--particles",
-        "2",
-        "--points",
-        "32",
-        "--steps",
-        "4",
+        *TINY,
         "--out",
         str(tmp_path / "d.png"),
     )
