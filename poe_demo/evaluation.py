@@ -99,6 +99,11 @@ def euler_samples_at_equal_cost(n_particles: int, n_mcmc_steps: int, n_steps: in
     return total // n_steps
 
 
+def _euler_sampler(generative: Sequence[GenerativeExpert], n_points: int, n_steps: int):
+    """``propose(n, generator) -> [n, N, 6]``: n independent Euler samples from palette noise (T evaluations each)."""
+    return lambda n, generator: euler(generative, sample_noise(n, n_points, generator=generator), n_steps).particles
+
+
 def best_of_n_trial(
     generative: Sequence[GenerativeExpert],
     color: str,
@@ -116,7 +121,7 @@ def best_of_n_trial(
     channel = _target_channel(color)
     g = torch.Generator().manual_seed(seed)
     n = euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps)
-    clouds = euler(generative, sample_noise(n, n_points, generator=g), n_steps).particles
+    clouds = _euler_sampler(generative, n_points, n_steps)(n, g)
     best = clouds[int(torch.argmax(ColorReward(color).log_reward(clouds)))]
     return bool(has_dominant_channel(best[None], channel)[0])
 
@@ -139,7 +144,7 @@ def rejection_trial(
     g = torch.Generator().manual_seed(seed)
     reward = ColorReward(color)
     result = rejection_sampling(
-        lambda n, gen: euler(generative, sample_noise(n, n_points, generator=gen), n_steps).particles,
+        _euler_sampler(generative, n_points, n_steps),
         reward.log_reward,
         euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps),
         g,
