@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test notebooks bench weights clean
+.PHONY: setup demo test notebooks bench weights lab site browser clean
 
 setup: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(if $(TORCH_INDEX),$(BIN)/pip install --quiet -c constraints.txt --index-url $(TORCH_INDEX) torch)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[notebooks,test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[notebooks,test,site]'
 	@$(BIN)/python -c "import torch; print('installed torch', torch.__version__ + ':', \
 		'CUDA ' + torch.version.cuda + ' build' if torch.version.cuda else 'CPU-only build')"
 	touch $(STAMP)
@@ -24,9 +24,9 @@ $(STAMP): pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/poe-demo demo --out outputs
 
-## The test suite: lint and format check, library tests, then every notebook re-run and compared
-## with its stored outputs
-test: setup
+## The test suite: lint and format check, library tests (the rendered site in headless Chromium
+## among them), then every notebook re-run and compared with its stored outputs
+test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest tests
@@ -40,11 +40,25 @@ notebooks: setup
 ## the README's tables rewritten from them (about 13 minutes)
 bench: setup
 	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py \
-		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python weights.py && ../$(BIN)/python report.py
+		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python steering.py && ../$(BIN)/python weights.py \
+		&& ../$(BIN)/python report.py
 
 ## Retrain the shipped axis experts and rewrite poe_demo/checkpoints/ (manifest included)
 weights: setup
 	$(BIN)/poe-demo train --out-dir poe_demo/checkpoints
 
+## The course as static HTML from the notebooks' stored outputs: open site/index.html
+site: setup
+	$(BIN)/python site_builder/build.py --out site
+
+## Debian's chromium for the browser test (needs apt-get and root; without them the test is skipped)
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+		|| echo "could not install chromium: the browser tests will be skipped"
+
+## Open the course in JupyterLab
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
 clean:
-	rm -rf $(VENV) outputs .pytest_cache build dist *.egg-info
+	rm -rf $(VENV) outputs site .pytest_cache build dist *.egg-info

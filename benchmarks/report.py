@@ -145,6 +145,21 @@ def steering(results: dict) -> str:
     return f"p = {steer['p']:.4f}\n\n{table}"
 
 
+def steering_path(results: dict) -> str:
+    path = results["steering"]
+    rates, samples = path["rates"], path["euler_samples_same_budget"]
+    trials = path["n_seeds"] * len(next(iter(next(iter(rates.values())).values())))
+    table = _table(
+        ["L", "N"] + list(rates),
+        [[n, samples[n]] + [f"{statistics.fmean(rates[m][n].values()):.2f}" for m in rates] for n in samples],
+    )
+    worst_se = 0.5 / trials**0.5
+    return (
+        f"{table}\n\nEach rate is over {trials} trials ({path['n_seeds']} seeds x 3 colors; standard error at most "
+        f"{worst_se:.3f}); T = {path['n_steps']}, K = {path['n_mcmc_steps']}, 64 points."
+    )
+
+
 def known_answers(results: dict) -> str:
     known = results["evaluate"]["known_answers"]
     counts = [n for n in known if n.isdigit()]
@@ -220,6 +235,7 @@ SECTIONS = {
     "expert_size": expert_size,
     "fidelity": fidelity,
     "steering": steering,
+    "steering_path": steering_path,
     "known_answers": known_answers,
     "weights": weights,
     "tempering": tempering,
@@ -230,7 +246,7 @@ SECTIONS = {
 def load(directory: Path = RESULTS) -> dict:
     return {
         name: json.loads((directory / f"{name}.json").read_text())
-        for name in ("bench_sampler", "evaluate", "expert_size", "weights")
+        for name in ("bench_sampler", "evaluate", "expert_size", "steering", "weights")
     }
 
 

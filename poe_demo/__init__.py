@@ -11,6 +11,7 @@ from .data import PALETTE, sample_noise, sample_spheres
 from .experts import (
     AxisFlowExpert,
     ColorMeanExpert,
+    ColorMixtureExpert,
     ExactSphereExpert,
     GaussianExpert,
     load_axis_experts,
@@ -25,6 +26,7 @@ __all__ = [
     "AISResult",
     "AxisFlowExpert",
     "ColorMeanExpert",
+    "ColorMixtureExpert",
     "ColorReward",
     "EulerResult",
     "ExactSphereExpert",

@@ -24,7 +24,7 @@ import torch
 from . import __version__
 from .data import PALETTE, as_rgb, sample_noise, sample_spheres
 from .evaluation import CHANNELS, sphere_experts
-from .experts import TrainingConfig, load_axis_experts, train_and_save
+from .experts import ColorMixtureExpert, TrainingConfig, load_axis_experts, train_and_save
 from .experts.pretrained import CHECKPOINT_DIR
 from .metrics import chamfer_distance, color_spread, has_dominant_channel, mean_color, radial_error
 from .plotting import animate_cloud, plot_clouds
@@ -142,14 +142,23 @@ class _Outputs:
         self.pending.clear()
 
 
-def _summary(x: torch.Tensor) -> dict:
-    """Metrics of clouds ``[L, N, 6]`` averaged over L, rounded for stable JSON."""
+def _rgb(x: torch.Tensor) -> list[float]:
+    """Mean color of one cloud ``[N, 6]``, rounded for JSON and titles."""
+    return [round(c, 3) for c in mean_color(x[None])[0].tolist()]
+
+
+def _summary(x: torch.Tensor, returned: torch.Tensor) -> dict:
+    """Metrics of clouds ``[L, N, 6]`` averaged over L, and the mean color of the ``returned`` cloud ``[N, 6]``."""
     return {
         "radial_error": round(float(radial_error(x).mean()), 5),
         "chamfer_distance": round(float(chamfer_distance(x).mean()), 5),
         "color_spread": round(float(color_spread(x).mean()), 5),
-        "mean_color": [round(c, 3) for c in mean_color(x[:1])[0].tolist()],
+        "returned_mean_color": _rgb(returned),
     }
+
+
+def _titled(name: str, cloud: torch.Tensor) -> str:
+    return f"{name}\nmean rgb ({', '.join(f'{c:.2f}' for c in _rgb(cloud))})"
 
 
 def _sampling_args(p: argparse.ArgumentParser, particles: int, points: int, steps: int) -> None:
@@ -177,48 +186,62 @@ def demo(args) -> int:
         outputs.discard()
 
 
+UNSTEERED_SHOWN = 4  # unsteered clouds in the figure: the product's own spread of colors
+
+
 def _demo(args, out: Path, outputs: _Outputs) -> int:
+    """Ground truth, each axis expert alone, the unsteered product (several clouds), and the product
+    steered to red, green and blue. The color expert is ``ColorMixtureExpert``, which decides a
+    cloud's color along the path, so the steered runs use an even time grid and an untempered
+    reward: the reward acts on the early levels, where the color is still open."""
     axis = load_axis_experts(args.data_dir, args.device)
-    composed = sphere_experts(axis)
-    color = composed[-1]
-    noise = sample_noise(args.particles, args.points, generator=torch.Generator().manual_seed(args.seed)).to(
-        args.device
-    )
-    shown = {"ground truth": sample_spheres(1, args.points, generator=torch.Generator().manual_seed(args.seed))[0]}
+    color = ColorMixtureExpert()
+    composed = sphere_experts(axis, color=color)
+    g = torch.Generator().manual_seed(args.seed)
+    noise = sample_noise(args.particles, args.points, g, color.color_noise).to(args.device)
+    # Each run gets its own stream, drawn after the noise: restarting the noise's stream would make
+    # the Langevin kicks repeat the noise values, correlating them with the starting clouds.
+    runs = [("product of experts", None)] + [(f"steered to {c}", c) for c in CHANNELS]
+    run_seeds = torch.randint(0, 2**62, (len(runs),), generator=g).tolist()
+    truth = sample_spheres(1, args.points, generator=torch.Generator().manual_seed(args.seed))[0]
+    shown = {_titled("ground truth (data)", truth): truth}
     report: dict = {
         "settings": {k: v if isinstance(v, (int, float)) else str(v) for k, v in vars(args).items() if k != "func"},
+        "color_expert": repr(color),
         "methods": {},
     }
 
-    def record(name, clouds, seconds, **extra):
-        report["methods"][name] = {**_summary(clouds), "seconds": round(seconds, 2), **extra}
+    def record(name, clouds, returned, seconds, **extra):
+        report["methods"][name] = {**_summary(clouds, returned), "seconds": round(seconds, 2), **extra}
 
     for a in "xyz":
         start = time.perf_counter()
         r = euler([axis[a], color], noise, args.steps)
-        record(f"{a} expert alone (Euler)", r.particles, time.perf_counter() - start)
-        shown[f"{a} alone"] = r.particles[0]
-    runs = [("product of experts", None)] + [(f"steered to {c}", c) for c in CHANNELS]
-    for name, target in runs:
+        record(f"{a} expert alone (Euler)", r.particles, r.particles[0], time.perf_counter() - start)
+        shown[_titled(f"{a} expert alone", r.particles[0])] = r.particles[0]
+    for (name, target), run_seed in zip(runs, run_seeds):
         start = time.perf_counter()
-        g = torch.Generator().manual_seed(args.seed)
+        steering = {"tempering": "none", "time_power": 1.0} if target else {}
         r = annealed_importance_sampling(
             composed,
             ColorReward(target) if target else None,
             noise,
             args.steps,
             args.mcmc_steps,
-            generator=g,
+            generator=torch.Generator().manual_seed(run_seed),
             keep_trajectory=target == "red",
-            progress=True,
+            progress=f"{name} (AIS)",
+            **steering,
         )
-        extra = {"n_resamples": r.n_resamples, "min_ess": round(float(r.ess.min()), 2)}
+        extra = {"n_resamples": r.n_resamples, "min_ess": round(float(r.ess.min()), 2), **steering}
         if target:
-            channel = CHANNELS.index(target)
-            extra["best_is_target_dominant"] = bool(has_dominant_channel(r.best[None], channel)[0])
-            extra["best_mean_color"] = [round(c, 3) for c in mean_color(r.best[None])[0].tolist()]
-        record(f"{name} (AIS)", r.particles, time.perf_counter() - start, **extra)
-        shown[name] = r.best
+            extra["returned_is_target_dominant"] = bool(has_dominant_channel(r.best[None], CHANNELS.index(target))[0])
+            shown[_titled(name, r.best)] = r.best
+        else:
+            extra["shown_mean_colors"] = [_rgb(x) for x in r.particles[:UNSTEERED_SHOWN]]
+            for i, x in enumerate(r.particles[:UNSTEERED_SHOWN]):
+                shown[_titled(f"unsteered, cloud {i + 1}", x)] = x
+        record(f"{name} (AIS)", r.particles, r.best, time.perf_counter() - start, **extra)
         if target == "red":
             best = int(r.log_rewards.argmax())
             animate_cloud(r.lineage(best).cpu(), r.times, outputs.temporary(out / "trajectory_red.gif"))
@@ -228,12 +251,10 @@ def _demo(args, out: Path, outputs: _Outputs) -> int:
     )
     outputs.temporary(out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
     outputs.commit()
-    print(f"{'method':34s} {'radial err':>10s} {'chamfer':>8s} {'color spread':>12s} {'seconds':>8s}")
+    print(f"{'method':34s} {'radial err':>10s} {'chamfer':>8s} {'returned mean rgb':>20s} {'seconds':>8s}")
     for name, m in report["methods"].items():
-        numbers = (
-            f"{m['radial_error']:10.4f} {m['chamfer_distance']:8.4f} {m['color_spread']:12.4f} {m['seconds']:8.2f}"
-        )
-        print(f"{name:34s} {numbers}")
+        rgb = "(" + ", ".join(f"{c:.2f}" for c in m["returned_mean_color"]) + ")"
+        print(f"{name:34s} {m['radial_error']:10.4f} {m['chamfer_distance']:8.4f} {rgb:>20s} {m['seconds']:8.2f}")
     print(f"wrote {out / 'samples.png'}, {out / 'trajectory_red.gif'} and {out / 'metrics.json'}")
     return 0
 
@@ -256,7 +277,7 @@ def sample(args) -> int:
         weighting=args.weighting,
         resampling=args.resampling,
         generator=g,
-        progress=True,
+        progress=f"steered to {args.color} (AIS)",
     )
     outputs = _Outputs()
     try:
@@ -269,9 +290,10 @@ def sample(args) -> int:
         outputs.commit()
     finally:
         outputs.discard()
-    m = _summary(r.best[None])
+    m = _summary(r.best[None], r.best)
     print(
-        f"radial error {m['radial_error']:.4f}, mean color {m['mean_color']}, resampled {r.n_resamples}x -> {args.out}"
+        f"radial error {m['radial_error']:.4f}, mean color {m['returned_mean_color']}, "
+        f"resampled {r.n_resamples}x -> {args.out}"
     )
     return 0
 
@@ -291,7 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"poe-demo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    p = sub.add_parser("demo", help="sample every composition, write a PNG grid, a GIF and metrics.json")
+    p = sub.add_parser(
+        "demo",
+        help="sample every composition (color expert: ColorMixtureExpert), write a PNG grid, a GIF and metrics.json",
+    )
     _sampling_args(p, particles=32, points=256, steps=64)
     p.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
     p.set_defaults(func=demo)

@@ -25,6 +25,7 @@ from .validation import check_count
 __all__ = [
     "PALETTE",
     "COLOR_JITTER",
+    "COLOR_NOISES",
     "XYZ",
     "RGB",
     "as_rgb",
@@ -115,11 +116,25 @@ def _paint(n_clouds: int, n_points: int, generator: torch.Generator | None) -> T
     return palette[chosen.gather(1, slot)]
 
 
-def sample_noise(n_clouds: int, n_points: int, generator: torch.Generator | None = None) -> Tensor:
-    """The sampler's starting point, eps: ``[L, N, 6]`` (Gaussian xyz, palette-mixture rgb)."""
+COLOR_NOISES = ("palette", "gaussian")
+
+
+def sample_noise(
+    n_clouds: int, n_points: int, generator: torch.Generator | None = None, color_noise: str = "palette"
+) -> Tensor:
+    """The sampler's starting point, eps: ``[L, N, 6]``, Gaussian xyz and rgb from ``color_noise``.
+
+    "palette" (for ``ColorMeanExpert``): three palette colors per cloud plus jitter. "gaussian"
+    (for ``ColorMixtureExpert``): N(0, 1) like xyz. Each color expert names its own noise in its
+    ``color_noise`` attribute.
+    """
     check_count("n_clouds", n_clouds, minimum=1)
     check_count("n_points", n_points, minimum=1)
+    if color_noise not in COLOR_NOISES:
+        raise ValueError(f"color_noise must be one of {COLOR_NOISES}, got {color_noise!r}")
     xyz = torch.randn(n_clouds, n_points, 3, generator=generator)
+    if color_noise == "gaussian":
+        return torch.cat([xyz, torch.randn(n_clouds, n_points, 3, generator=generator)], dim=-1)
     rgb = _paint(n_clouds, n_points, generator)
     rgb = rgb + COLOR_JITTER * torch.randn(n_clouds, n_points, 3, generator=generator)
     return torch.cat([xyz, rgb], dim=-1)

@@ -2,11 +2,12 @@
 
 Steering success is judged on the paper's output, the highest-reward particle: a trial succeeds
 when its mean color's target channel leads the other two by at least 0.1 (:func:`has_dominant_channel`).
-The color expert never changes a cloud's mean color, so a trial can only succeed if some particle
-*started* with the right mean: a sampler limited to L independent starting clouds succeeds at
-most at the rate 1 - (1 - p)^L (:func:`~poe_demo.metrics.best_of_l_bound`). The baselines are
-given the annealed run's number of expert evaluations (:func:`euler_samples_at_equal_cost`),
-which buys them more starting clouds than L.
+``ColorMeanExpert`` never changes a cloud's mean color, so with it a trial can only succeed if
+some particle *started* with the right mean: a sampler limited to L independent starting clouds
+succeeds at most at the rate 1 - (1 - p)^L (:func:`~poe_demo.metrics.best_of_l_bound`).
+``ColorMixtureExpert`` decides the color along the path, so the bound does not hold for it. The
+baselines are given the annealed run's number of expert evaluations
+(:func:`euler_samples_at_equal_cost`), which buys them more starting clouds than L.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .samplers import ais_evaluations_per_level, annealed_importance_sampling, e
 __all__ = [
     "CHANNELS",
     "sphere_experts",
+    "color_noise_of",
     "oracle_experts",
     "steering_trial",
     "euler_samples_at_equal_cost",
@@ -36,8 +38,11 @@ __all__ = [
 CHANNELS = ("red", "green", "blue")
 
 
-def sphere_experts(axis_experts: dict | None = None, batched: bool = True) -> list[GenerativeExpert]:
-    """The composition of the notebooks: trained x, y, z experts and the color expert.
+def sphere_experts(
+    axis_experts: dict | None = None, batched: bool = True, color: GenerativeExpert | None = None
+) -> list[GenerativeExpert]:
+    """The composition of the notebooks: trained x, y, z experts and a color expert (``ColorMeanExpert()``
+    unless ``color`` is given; sample its noise with :func:`color_noise_of`).
 
     With ``batched`` (the default) the three axis experts run as one :class:`BatchedAxisExperts`,
     which gives the same velocities and scores in about half the time; ``batched=False`` lists
@@ -47,7 +52,12 @@ def sphere_experts(axis_experts: dict | None = None, batched: bool = True) -> li
     if not isinstance(axis, dict) or set(axis) != {"x", "y", "z"}:
         raise ValueError(f"axis_experts must be a dict with keys 'x', 'y', 'z' (load_axis_experts()), got {axis!r}")
     separate = [axis["x"], axis["y"], axis["z"]]
-    return [*([BatchedAxisExperts(separate)] if batched else separate), ColorMeanExpert()]
+    return [*([BatchedAxisExperts(separate)] if batched else separate), ColorMeanExpert() if color is None else color]
+
+
+def color_noise_of(generative: Sequence[GenerativeExpert]) -> str:
+    """The rgb noise the composition starts from: the ``color_noise`` its color expert names ("palette" if none)."""
+    return next((e.color_noise for e in generative if hasattr(e, "color_noise")), "palette")
 
 
 def oracle_experts() -> list[GenerativeExpert]:
@@ -72,18 +82,29 @@ def steering_trial(
     n_mcmc_steps: int = 1,
     weighting: str = "incremental",
     shared_start: bool = False,
+    tempering: str = "quadratic",
+    time_power: float = 2.0,
 ) -> bool:
     """One seeded run steered to ``color`` (red, green or blue): did the best particle come out that color?
 
     ``shared_start=True`` starts every particle from the same noise cloud, i.e. importance
     sampling over L correlated rollouts of one start instead of L independent starts.
+    ``tempering`` and ``time_power`` go to :func:`annealed_importance_sampling`.
     """
     channel = _target_channel(color)
     g = torch.Generator().manual_seed(seed)
-    noise = sample_noise(1 if shared_start else n_particles, n_points, generator=g)
+    noise = sample_noise(1 if shared_start else n_particles, n_points, g, color_noise_of(generative))
     noise = noise.expand(n_particles, -1, -1).clone() if shared_start else noise
     result = annealed_importance_sampling(
-        generative, ColorReward(color), noise, n_steps, n_mcmc_steps, weighting=weighting, generator=g
+        generative,
+        ColorReward(color),
+        noise,
+        n_steps,
+        n_mcmc_steps,
+        weighting=weighting,
+        generator=g,
+        tempering=tempering,
+        time_power=time_power,
     )
     return bool(has_dominant_channel(result.best[None], channel)[0])
 
@@ -100,8 +121,9 @@ def euler_samples_at_equal_cost(n_particles: int, n_mcmc_steps: int, n_steps: in
 
 
 def _euler_sampler(generative: Sequence[GenerativeExpert], n_points: int, n_steps: int):
-    """``propose(n, generator) -> [n, N, 6]``: n independent Euler samples from palette noise (T evaluations each)."""
-    return lambda n, generator: euler(generative, sample_noise(n, n_points, generator=generator), n_steps).particles
+    """``propose(n, generator) -> [n, N, 6]``: n independent Euler samples (T evaluations each)."""
+    noise = color_noise_of(generative)
+    return lambda n, generator: euler(generative, sample_noise(n, n_points, generator, noise), n_steps).particles
 
 
 def best_of_n_trial(

@@ -7,12 +7,12 @@ Bad input, such as a color the picker cannot parse, shows a message instead of a
 
 from __future__ import annotations
 
+import html
 import json
 import time
 
 import ipywidgets as w
 import torch
-from IPython.display import display
 from matplotlib.colors import to_rgb
 
 from .data import PALETTE, sample_noise
@@ -53,22 +53,34 @@ class Playground:
         self.generative = sphere_experts() if generative is None else generative
         self.n_points = n_points
         d = {**DEFAULTS, **defaults}
-        slider = dict(continuous_update=False, style={"description_width": "110px"})
+        # one label width for every control, wide enough that no label is cut ("reward strength")
+        label = dict(style={"description_width": "120px"})
+        slider = dict(continuous_update=False, **label)
         self.controls = {
             "n_particles": w.IntSlider(d["n_particles"], 1, 64, description="particles L", **slider),
-            "color": w.Dropdown(options=list(PALETTE) + ["picker"], value=d["color"], description="reward color"),
-            "picker": w.ColorPicker(value="#ff8000", description="picker color", concise=False),
-            "strength": w.FloatText(d["strength"], description="reward strength", step=1.0),
+            "color": w.Dropdown(
+                options=list(PALETTE) + ["picker"], value=d["color"], description="reward color", **label
+            ),
+            "picker": w.ColorPicker(value="#ff8000", description="picker color", concise=False, **label),
+            "strength": w.FloatText(d["strength"], description="reward strength", step=1.0, **label),
             "n_steps": w.IntSlider(d["n_steps"], 2, 256, description="levels T", **slider),
             "n_mcmc_steps": w.IntSlider(d["n_mcmc_steps"], 0, 10, description="MCMC steps K", **slider),
             "step_size": w.FloatSlider(
-                d["step_size"], min=0.05, max=1.95, step=0.05, description="step size", **slider
+                d["step_size"],
+                min=0.05,
+                max=1.95,
+                step=0.05,
+                description="Langevin step",
+                tooltip="in curvature units: h = step / (largest curvature x d^(1/3)); stable below 2",
+                **slider,
             ),
-            "resampling": w.Dropdown(options=sorted(RESAMPLERS), value=d["resampling"], description="resampling"),
-            "weighting": w.Dropdown(options=list(WEIGHTINGS), value=d["weighting"], description="weighting"),
-            "seed": w.IntText(d["seed"], description="seed"),
+            "resampling": w.Dropdown(
+                options=sorted(RESAMPLERS), value=d["resampling"], description="resampling", **label
+            ),
+            "weighting": w.Dropdown(options=list(WEIGHTINGS), value=d["weighting"], description="weighting", **label),
+            "seed": w.IntText(d["seed"], description="seed", **label),
         }
-        self.progress = w.IntProgress(0, 0, 1, description="sampling")
+        self.progress = w.IntProgress(0, 0, 1, description="sampling", **label)
         self.status = w.HTML()
         self.plot = w.Output()
         self.n_runs, self.last_settings, self.last_result, self.figure = 0, None, None, None
@@ -83,8 +95,21 @@ class Playground:
         )
         self.run()
 
-    def _ipython_display_(self):
-        display(self.widget)
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        """The live widget, plus fallbacks for a reader without a kernel (a stored notebook, a rendered
+        page): a list of the controls' values instead of ``VBox(children=...``."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        values = [(c.description, c.value) for c in self.controls.values()]
+        bundle["text/plain"] = "Playground (run the notebook in Jupyter to use the controls): " + ", ".join(
+            f"{name} = {value}" for name, value in values
+        )
+        rows = "".join(f"<tr><td>{name}</td><td>{html.escape(str(value))}</td></tr>" for name, value in values)
+        bundle["text/html"] = (
+            '<div class="playground-static"><p><b>Playground controls</b> as last run (a static copy: open this '
+            "notebook in Jupyter, e.g. <code>make lab</code>, and run it to use them live).</p>"
+            f"<table>{rows}</table><p>{self.status.value}</p></div>"
+        )
+        return bundle
 
     def settings(self) -> dict:
         """The current control values, with the picker resolved to an RGB triple."""
@@ -132,7 +157,8 @@ class Playground:
         )
         self._message(
             f"{note}best particle: radial error {m['radial_error']:.4f}, mean color {m['mean_color']}, "
-            f"distance to target {m['color_distance']:.3f}; resampled {result.n_resamples}x; {seconds:.2f} s",
+            f"distance to target {m['color_distance']:.3f}; Langevin acceptance {m['acceptance']:.2f}; "
+            f"resampled {result.n_resamples}x; {seconds:.2f} s",
             "note" if note else "ok",
         )
         return result
@@ -145,6 +171,9 @@ class Playground:
             "color_spread": round(float(color_spread(best)), 4),
             "mean_color": [round(c, 2) for c in mean_color(best)[0].tolist()],
             "color_distance": round(float(color_distance(best, ColorReward(self.last_settings["target"]).target)), 3),
+            "acceptance": round(float(self.last_result.acceptance.mean()), 2)
+            if len(self.last_result.acceptance)
+            else 1.0,
             "n_resamples": self.last_result.n_resamples,
             "min_ess": round(float(self.last_result.ess.min()), 2),
         }

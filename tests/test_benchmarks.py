@@ -26,6 +26,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("evaluate.py", "evaluate_quick.json"),
         ("expert_size.py", "expert_size_quick.json"),
         ("weights.py", "weights_quick.json"),
+        ("steering.py", "steering_quick.json"),
     ],
 )
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
@@ -40,6 +41,9 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
     if script == "evaluate.py":
         assert set(report["steering"]["colors"]) == {"red", "green", "blue"}
         assert "slope_log_std_vs_log_L" in report["known_answers"]
+    if script == "steering.py":
+        assert report["euler_samples_same_budget"] == {"1": 2, "2": 5}
+        assert all(set(rates["1"]) == {"red", "green", "blue"} for rates in report["rates"].values())
     if script == "weights.py":
         assert set(report["quadrature"][str(report["levels"][0])]) == {"trapezoid", "left"}
         assert len(report["overlap"]["rows"]) == 4 * 2  # four methods at two cloud sizes

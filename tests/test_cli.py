@@ -6,11 +6,20 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from poe_demo.cli import main
+from poe_demo.evaluation import CHANNELS
 from poe_demo.experts.pretrained import CHECKPOINT_DIR
+from poe_demo.metrics import has_dominant_channel
 
 TINY = ["--particles", "2", "--points", "32", "--steps", "4"]  # a run of a second or two
+
+
+def one_point_clouds(colors: list) -> torch.Tensor:
+    """Clouds ``[k, 1, 6]`` of one point each, at the origin, in the given mean colors."""
+    rgb = torch.tensor(colors, dtype=torch.float32).view(-1, 1, 3)
+    return torch.cat([torch.zeros_like(rgb), rgb], dim=-1)
 
 
 def run(capsys, *argv):
@@ -42,7 +51,24 @@ def test_demo_writes_png_gif_and_metrics(tmp_path, capsys):
     assert (tmp_path / "trajectory_red.gif").read_bytes()[:3] == b"GIF"
     report = json.loads((tmp_path / "metrics.json").read_text())
     assert set(report["methods"]) >= {"product of experts (AIS)", "steered to red (AIS)", "x expert alone (Euler)"}
+    assert len(report["methods"]["product of experts (AIS)"]["shown_mean_colors"]) == 4
+    for channel, color in enumerate(CHANNELS):
+        steered = report["methods"][f"steered to {color} (AIS)"]
+        dominant = has_dominant_channel(one_point_clouds([steered["returned_mean_color"]]), channel)
+        assert steered["returned_is_target_dominant"] == bool(dominant[0])
     assert "radial err" in out
+
+
+def test_demo_at_its_defaults_shows_unsteered_clouds_beside_steered_ones_of_each_target(tmp_path, capsys):
+    # The figure's promise, at the settings `make demo` uses: every steered panel is its target
+    # color, and beside it the unsteered product shows at least one cloud that is not.
+    code, _, _ = run(capsys, "demo", "--out", str(tmp_path))
+    assert code == 0
+    methods = json.loads((tmp_path / "metrics.json").read_text())["methods"]
+    unsteered = one_point_clouds(methods["product of experts (AIS)"]["shown_mean_colors"])
+    for channel, color in enumerate(CHANNELS):
+        assert methods[f"steered to {color} (AIS)"]["returned_is_target_dominant"], methods
+        assert not bool(has_dominant_channel(unsteered, channel).all()), unsteered
 
 
 def test_sample_writes_a_png(tmp_path, capsys):

@@ -51,3 +51,27 @@ def test_picker_to_rgb():
     assert picker_to_rgb("purple") == pytest.approx((128 / 255, 0.0, 128 / 255))
     with pytest.raises(ValueError, match="cannot read the picker color"):
         picker_to_rgb("transparent")
+
+
+def test_every_control_label_has_room_for_its_text():
+    # ipywidgets cuts a label longer than its description_width ("reward co..."); about 7 px per
+    # character at the default font size.
+    from poe_demo.widgets import Playground
+
+    for name, control in Playground().controls.items():
+        width = control.style.description_width
+        assert width.endswith("px") and int(width[:-2]) >= 7 * len(control.description), (name, width)
+
+
+def test_a_stored_playground_reads_as_its_controls_not_as_a_widget_tree():
+    # What a reader without a kernel sees: the text and HTML fallbacks beside the live widget view.
+    from poe_demo.widgets import Playground
+
+    playground = Playground(n_particles=2, n_steps=4)
+    bundle = playground._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert not bundle["text/plain"].startswith("VBox")
+    for control in playground.controls.values():
+        assert f"{control.description} = {control.value}" in bundle["text/plain"]
+        assert f"<td>{control.description}</td>" in bundle["text/html"]
+    assert "radial error" in bundle["text/html"]  # the last run's readout line

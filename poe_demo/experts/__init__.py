@@ -2,8 +2,8 @@
 
 from .axis import AxisFlowExpert, BatchedAxisExperts, TrainingConfig, radial_features, train_axis_expert
 from .base import DiscriminativeExpert, GenerativeExpert
-from .color import PALETTE_NOISE_SPREAD, ColorMeanExpert
-from .gaussian import GaussianExpert, GaussianMixtureExpert, gaussian_product
+from .color import PALETTE_NOISE_SPREAD, ColorMeanExpert, ColorMixtureExpert
+from .gaussian import GaussianExpert, GaussianMixtureExpert, gaussian_product, mixture_flow
 from .pretrained import CheckpointError, load_axis_experts, save_axis_experts, train_and_save
 from .sphere import ExactSphereExpert, sphere_posterior_mean, von_mises_fisher_mean
 
@@ -12,6 +12,7 @@ __all__ = [
     "BatchedAxisExperts",
     "CheckpointError",
     "ColorMeanExpert",
+    "ColorMixtureExpert",
     "DiscriminativeExpert",
     "ExactSphereExpert",
     "GaussianExpert",
@@ -21,6 +22,7 @@ __all__ = [
     "TrainingConfig",
     "gaussian_product",
     "load_axis_experts",
+    "mixture_flow",
     "radial_features",
     "save_axis_experts",
     "sphere_posterior_mean",

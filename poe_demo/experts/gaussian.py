@@ -16,7 +16,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["GaussianExpert", "GaussianMixtureExpert", "gaussian_product"]
+__all__ = ["GaussianExpert", "GaussianMixtureExpert", "gaussian_product", "mixture_flow"]
 
 
 class GaussianExpert:
@@ -73,11 +73,35 @@ def gaussian_product(means: Sequence[float], stds: Sequence[float]) -> tuple[flo
     return float(mean), float(var.sqrt()), float(log_z)
 
 
+def mixture_flow(u: Tensor, t: float, means: Tensor, stds: Tensor, log_weights: Tensor) -> tuple[Tensor, Tensor]:
+    """Exact velocity and score of data sum_k w_k N(mu_k, sigma_k^2 I) in d dimensions under N(0, I) noise.
+
+    ``u: [..., d]``, ``means: [K, d]``, ``stds, log_weights: [K]`` (log_weights normalised). Per
+    component the marginal is N((1 - t) mu_k, s_k^2 I) with s_k^2 = (1 - t)^2 sigma_k^2 + t^2, and
+
+        score_k    = -(u - (1 - t) mu_k) / s_k^2,
+        velocity_k = (t - (1 - t) sigma_k^2) / s_k^2 (u - (1 - t) mu_k) - mu_k,
+
+    (E[eps - x_0 | u, k], from the jointly Gaussian (x_0, x_t)). Both are averaged with the
+    responsibilities r_k(u) = P(k | x_t = u), which all d coordinates share.
+    """
+    means, stds, log_weights = means.to(u), stds.to(u), log_weights.to(u)
+    var = (1 - t) ** 2 * stds**2 + t**2  # [K]
+    centred = u.unsqueeze(-2) - (1 - t) * means  # [..., K, d]
+    d = u.shape[-1]
+    log_joint = log_weights - 0.5 * (centred**2).sum(-1) / var - 0.5 * d * torch.log(2 * math.pi * var)
+    r = torch.softmax(log_joint, dim=-1).unsqueeze(-1)  # [..., K, 1]
+    score = (r * -centred / var.unsqueeze(-1)).sum(-2)
+    velocity = (r * (((t - (1 - t) * stds**2) / var).unsqueeze(-1) * centred - means)).sum(-2)
+    return velocity, score
+
+
 class GaussianMixtureExpert:
     """Generative expert with data sum_k w_k N(mu_k, sigma_k^2) in every coordinate: isolated modes, exact scores.
 
     Given the component k, (x_0, x_t) is jointly Gaussian, so p_t = sum_k w_k N(a_k, s_k^2) and the
-    velocity and score are the component ones averaged with responsibilities r_k(x) = P(k | x_t = x).
+    velocity and score are the component ones averaged with responsibilities r_k(x) = P(k | x_t = x)
+    (:func:`mixture_flow` with d = 1, each coordinate on its own).
     """
 
     def __init__(self, means: Sequence[float], stds: Sequence[float], weights: Sequence[float] | None = None):
@@ -86,8 +110,12 @@ class GaussianMixtureExpert:
         weights = [1.0 / len(means)] * len(means) if weights is None else list(weights)
         if len(weights) != len(means) or min(weights) <= 0:
             raise ValueError(f"weights must be {len(means)} positive numbers, got {weights}")
+        if min(stds) <= 0:
+            raise ValueError(f"stds must be > 0, got {list(stds)}")
         self.components = [GaussianExpert(m, s) for m, s in zip(means, stds)]
         self.log_weights = torch.tensor(weights, dtype=torch.float64).log() - math.log(sum(weights))
+        self._means = torch.tensor(means, dtype=torch.float64).unsqueeze(-1)  # [K, 1]
+        self._stds = torch.tensor(stds, dtype=torch.float64)
 
     def __repr__(self) -> str:
         parts = ", ".join(
@@ -95,20 +123,17 @@ class GaussianMixtureExpert:
         )
         return f"GaussianMixtureExpert({parts})"
 
-    def _log_joint(self, x: Tensor, t: float) -> Tensor:
-        """log w_k + log N(x; a_k, s_k^2): ``[K, *x.shape]``."""
-        return torch.stack([c.log_prob(x, t) for c in self.components]) + self.log_weights.to(x).view(-1, *[1] * x.ndim)
-
-    def _responsibilities(self, x: Tensor, t: float) -> Tensor:
-        return torch.softmax(self._log_joint(x, t), dim=0)
-
     def log_prob(self, x: Tensor, t: float) -> Tensor:
-        return torch.logsumexp(self._log_joint(x, t), dim=0)
+        """Elementwise log p_t(x) = log sum_k w_k N(x; a_k, s_k^2) (for plots and checks)."""
+        log_joint = torch.stack([c.log_prob(x, t) for c in self.components])
+        return torch.logsumexp(log_joint + self.log_weights.to(x).view(-1, *[1] * x.ndim), dim=0)
+
+    def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
+        velocity, score = mixture_flow(x.unsqueeze(-1), t, self._means, self._stds, self.log_weights)
+        return velocity.squeeze(-1), score.squeeze(-1)
 
     def score(self, x: Tensor, t: float) -> Tensor:
-        r = self._responsibilities(x, t)
-        return sum(r[k] * c.score(x, t) for k, c in enumerate(self.components))
+        return self.velocity_and_score(x, t)[1]
 
     def velocity(self, x: Tensor, t: float) -> Tensor:
-        r = self._responsibilities(x, t)
-        return sum(r[k] * c.velocity(x, t) for k, c in enumerate(self.components))
+        return self.velocity_and_score(x, t)[0]

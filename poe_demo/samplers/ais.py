@@ -266,7 +266,7 @@ def annealed_importance_sampling(
     generator: torch.Generator | None = None,
     keep_trajectory: bool = False,
     time_power: float = 2.0,
-    progress: bool = False,
+    progress: bool | str = False,
     callback: Callable[[int, AISState], None] | None = None,
     tempering: str | Callable[[float], float] = "quadratic",
 ) -> AISResult:
@@ -284,7 +284,8 @@ def annealed_importance_sampling(
     importance sampling with the summed-velocity flow as its proposal. ``tempering`` is the
     reward schedule lambda(t) of the intermediate targets, a name in ``TEMPERINGS`` or a
     function with lambda(0) = 1 (it does not change the final target, only the path to it).
-    ``callback(k, state)`` is called after level k (k = 0..T), e.g. to drive a progress bar.
+    ``progress`` shows a progress bar over the levels (a string labels it, e.g. with the run's
+    name). ``callback(k, state)`` is called after level k (k = 0..T), e.g. to drive a widget.
     """
     generative = as_expert_list(generative, GenerativeExpert, "generative", allow_empty=False)
     discriminative = as_expert_list(discriminative, DiscriminativeExpert, "discriminative", allow_empty=True)
@@ -311,7 +312,12 @@ def annealed_importance_sampling(
     times = time_grid(n_steps, time_power).tolist()
     state = ais_init(generative, discriminative, x_init, weighting, lam)
     ess_levels, accepted, n_resamples, path, parents = [], [], 0, [], []
-    for t_next in tqdm([None] + times[1:], desc="AIS levels", disable=not progress, leave=False):
+    for t_next in tqdm(
+        [None] + times[1:],
+        desc=progress if isinstance(progress, str) else "AIS levels",
+        disable=not progress,
+        leave=False,
+    ):
         if t_next is not None:
             state, acceptance = ais_level(
                 state, t_next, generative, discriminative, n_mcmc_steps, step_size, weighting, generator, lam

@@ -1,0 +1,118 @@
+"""The rendered course (``make site``) in a real browser: every page draws the figures its notebook
+stores, typesets its math, shows its images, and asks nothing of another host.
+
+Needs Debian's chromium (``make test`` installs it with apt-get where it can). Elsewhere the browser
+tests are skipped with the reason, except in CI (``CI`` set), where a missing browser is a failure.
+"""
+
+import importlib.util
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+LOCAL = ("file:", "data:", "blob:", "about:")
+
+
+def _builder():
+    spec = importlib.util.spec_from_file_location("site_build", ROOT / "site_builder" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+builder = _builder()
+
+
+def stored(notebook: Path) -> dict:
+    """What the notebook file holds: plotly figures among the outputs, math in the markdown."""
+    nb = json.loads(notebook.read_text())
+    figures = sum(
+        "application/vnd.plotly.v1+json" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", [])
+    )
+    math = 0
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = builder.HEADING.sub("", "".join(cell["source"]))  # headings carry italics, not MathML
+            parts = builder.CODE.split(text)
+            math += sum(len(builder.MATH.findall(part)) for part in parts[::2])
+    return {"figures": figures, "math": math}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("course") / "site"
+    builder.build(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"no browser at {CHROMIUM}: install Debian's chromium (make test does, with apt-get)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def test_the_builder_turns_latex_into_mathml_outside_code_only():
+    text = "## best-of-$N$\n\nvelocity $v_i = (c_i - m)/t$, code `x = $HOME`, and $$\\hat x = x - t v$$"
+    converted = builder.to_mathml(text)
+    assert converted.count("<math") == 2 and 'display="block"' in converted
+    assert "`x = $HOME`" in converted and converted.startswith("## best-of-*N*\n")
+
+
+def test_index_lists_every_notebook_with_a_summary(site):
+    index = (site / "index.html").read_text()
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a><br>([^<]+)</li>', index)
+    assert [href for href, _, _ in links] == [f"{nb.stem}.html" for nb in NOTEBOOKS]
+    for href, title, summary in links:
+        assert (site / href).exists() and title.strip() and len(summary.split()) >= 5, (href, summary)
+    assert (site / "plotly.min.js").stat().st_size > 1_000_000  # one copy of plotly.js for all pages
+    assert all("plotly.min.js" not in re.sub(r'src="plotly.min.js"', "", (site / h).read_text()) for h, _, _ in links)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_page_renders_its_figures_and_math_offline(site, browser, notebook):
+    expected = stored(notebook)
+    page = browser.new_page()
+    remote, errors = [], []
+    page.on("request", lambda r: None if r.url.startswith(LOCAL) else remote.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((site / f"{notebook.stem}.html").as_uri(), wait_until="load")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.plotly-figure')].every(f => f.querySelector('.main-svg'))",
+        timeout=60_000,
+    )
+    seen = page.evaluate(
+        """() => ({
+        figures: document.querySelectorAll('.plotly-figure').length,
+        drawn: [...document.querySelectorAll('.plotly-figure')].filter(f => f.querySelector('.main-svg')).length,
+        math: document.querySelectorAll('math').length,
+        typeset: [...document.querySelectorAll('math')].every(m => getComputedStyle(m).display.includes('math')
+                                                                  && m.getBoundingClientRect().height > 0),
+        raw: [...document.querySelectorAll('.jp-RenderedMarkdown')].map(e => e.innerText)
+             .filter(t => t.includes('$') || /\\\\[a-zA-Z]+/.test(t)),
+        images: [...document.images].map(i => i.naturalWidth),
+        controls: document.querySelectorAll('.playground-static tr').length,
+    })"""
+    )
+    page.close()
+    assert remote == [] and errors == [], (remote, errors)
+    assert seen["figures"] == seen["drawn"] == expected["figures"], seen
+    assert seen["math"] == expected["math"] and seen["typeset"], seen
+    assert seen["raw"] == [], seen["raw"]  # no LaTeX left untypeset
+    assert all(width > 0 for width in seen["images"]), seen["images"]
+    if notebook.stem == "05_playground":
+        assert seen["controls"] == 10 and expected["figures"] >= 1  # static controls and the last run's figure
