@@ -37,10 +37,11 @@ notebooks: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 
 ## Speed, quality, expert-size and weight benchmarks: JSON and figures in benchmarks/results/, then
-## the README's tables rewritten from them (about 13 minutes)
-bench: setup
+## the README's tables rewritten from them (under an hour)
+bench: setup browser
 	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py \
 		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python steering.py && ../$(BIN)/python weights.py \
+		&& ../$(BIN)/python playground_latency.py \
 		&& ../$(BIN)/python report.py
 
 ## Retrain the shipped axis experts and rewrite poe_demo/checkpoints/ (manifest included)

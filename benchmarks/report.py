@@ -145,6 +145,16 @@ def steering(results: dict) -> str:
     return f"p = {steer['p']:.4f}\n\n{table}"
 
 
+def playground_latency(results: dict) -> str:
+    lat = results["playground_latency"]
+    return (
+        f"In JupyterLab, driven by headless Chromium (`benchmarks/playground_latency.py`): a slider change to the "
+        f"redrawn figure takes **{lat['median_seconds']:.2f} s** (median of {lat['changes']} changes, at most "
+        f"{lat['max_seconds']:.2f} s) at the playground's default settings (goal: at most 0.5 s; "
+        f"{'met' if lat['median_seconds'] <= 0.5 else 'not met'})."
+    )
+
+
 def steering_path(results: dict) -> str:
     path = results["steering"]
     rates, samples = path["rates"], path["euler_samples_same_budget"]
@@ -236,6 +246,7 @@ SECTIONS = {
     "fidelity": fidelity,
     "steering": steering,
     "steering_path": steering_path,
+    "playground_latency": playground_latency,
     "known_answers": known_answers,
     "weights": weights,
     "tempering": tempering,
@@ -246,7 +257,7 @@ SECTIONS = {
 def load(directory: Path = RESULTS) -> dict:
     return {
         name: json.loads((directory / f"{name}.json").read_text())
-        for name in ("bench_sampler", "evaluate", "expert_size", "steering", "weights")
+        for name in ("bench_sampler", "evaluate", "expert_size", "playground_latency", "steering", "weights")
     }
 
 

@@ -4,6 +4,7 @@ sampler checked against the library's."""
 import importlib.util
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,9 +28,12 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("expert_size.py", "expert_size_quick.json"),
         ("weights.py", "weights_quick.json"),
         ("steering.py", "steering_quick.json"),
+        ("playground_latency.py", "playground_latency_quick.json"),
     ],
 )
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
+    if script == "playground_latency.py" and not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"):
+        pytest.skip("no browser at /usr/bin/chromium (make browser installs it)")
     args = [sys.executable, script, "--quick", "--out", str(tmp_path)]
     done = subprocess.run(args, cwd=BENCHMARKS, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -41,6 +45,8 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
     if script == "evaluate.py":
         assert set(report["steering"]["colors"]) == {"red", "green", "blue"}
         assert "slope_log_std_vs_log_L" in report["known_answers"]
+    if script == "playground_latency.py":
+        assert report["changes"] == 2 and all(0 < s < 120 for s in report["seconds"])
     if script == "steering.py":
         assert report["euler_samples_same_budget"] == {"1": 2, "2": 5}
         assert all(set(rates["1"]) == {"red", "green", "blue"} for rates in report["rates"].values())
