@@ -34,7 +34,8 @@ test: setup browser
 
 ## Re-execute every notebook in place (after changing the library or a notebook), then `make test`
 notebooks: setup
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.store_widget_state=False \
+		notebooks/*.ipynb
 
 ## Speed, quality, expert-size and weight benchmarks: JSON and figures in benchmarks/results/, then
 ## the README's tables rewritten from them (under an hour)

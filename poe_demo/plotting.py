@@ -105,16 +105,18 @@ def _cube_layout(fig, title: str, limit: float = 1.6):
 
 def plotly_cloud(x: Tensor, title: str = "", size: int = 3):
     """An interactive 3-D scatter of one cloud ``[N, 6]`` (needs plotly, the notebooks extra)."""
-    import plotly.graph_objects as go
+    from .snapshot import SnapshotFigure
 
-    return _cube_layout(go.Figure(scatter3d_trace(x, size)), title)
+    return _cube_layout(SnapshotFigure(scatter3d_trace(x, size)), title)
 
 
 def plotly_points(point_sets: Mapping[str, Tensor], colors: Mapping[str, str], title: str = "", size: int = 2):
     """Several named sets of points ``[M, 3]`` in one rotatable 3-D view, one color and legend entry each."""
     import plotly.graph_objects as go
 
-    fig = go.Figure()
+    from .snapshot import SnapshotFigure
+
+    fig = SnapshotFigure()
     for name, xyz in point_sets.items():
         xyz = xyz.detach().cpu().numpy().round(3)
         fig.add_trace(
@@ -135,8 +137,10 @@ def plotly_animation(clouds: Tensor, labels: list[str], title: str = "", size: i
     """A 3-D scatter with a play button and a slider over frames ``[F, N, 6]`` labelled ``labels``."""
     import plotly.graph_objects as go
 
+    from .snapshot import SnapshotFigure
+
     frames = [go.Frame(data=[scatter3d_trace(c, size)], name=label) for c, label in zip(clouds, labels)]
-    fig = go.Figure(data=frames[0].data, frames=frames)
+    fig = SnapshotFigure(data=frames[0].data, frames=frames)
     step = dict(frame=dict(duration=300, redraw=True), mode="immediate", transition=dict(duration=0))
     fig.update_layout(
         updatemenus=[

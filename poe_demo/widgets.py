@@ -182,6 +182,8 @@ class Playground:
         import plotly.graph_objects as go
         from plotly.subplots import make_subplots
 
+        from .snapshot import SnapshotFigure
+
         fig = make_subplots(
             rows=1,
             cols=2,
@@ -207,4 +209,4 @@ class Playground:
         # with or without a frontend (headless tests, nbval), and the plotly mimetype renders offline.
         bundle = {"application/vnd.plotly.v1+json": json.loads(fig.to_json()), "text/plain": "<plotly figure>"}
         self.plot.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
-        return fig
+        return SnapshotFigure(fig)  # displayed on its own (``playground.figure``), it stores a picture too

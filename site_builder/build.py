@@ -96,6 +96,7 @@ def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             if PLOTLY in data:
                 data["text/html"] = plotly_html(data.pop(PLOTLY), f"plotly-figure-{figures}")
                 data.pop("text/plain", None)
+                data.pop("image/png", None)  # the static preview for JupyterLab; the page draws the real figure
                 figures += 1
             data.pop(WIDGET, None)
     nb.metadata.pop("widgets", None)
