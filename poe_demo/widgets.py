@@ -185,6 +185,7 @@ class Playground:
         from .snapshot import SnapshotFigure
 
         fig = make_subplots(
+            figure=SnapshotFigure(),  # built as one, so no copy per run (this runs on every slider change)
             rows=1,
             cols=2,
             column_widths=[0.55, 0.45],
@@ -209,4 +210,4 @@ class Playground:
         # with or without a frontend (headless tests, nbval), and the plotly mimetype renders offline.
         bundle = {"application/vnd.plotly.v1+json": json.loads(fig.to_json()), "text/plain": "<plotly figure>"}
         self.plot.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
-        return SnapshotFigure(fig)  # displayed on its own (``playground.figure``), it stores a picture too
+        return fig  # a SnapshotFigure: displayed on its own (``playground.figure``), it stores a picture too
