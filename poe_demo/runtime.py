@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from contextlib import contextmanager
+from typing import Iterator
 
 import torch
 
-__all__ = ["configure_cpu"]
+from .validation import check_count
+
+__all__ = ["configure_cpu", "torch_threads"]
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # from glibc's malloc.h
 
@@ -24,9 +28,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # from glibc's malloc.h
 def configure_cpu(threads: int | None = None, keep_freed_memory: bool = True) -> dict:
     """Set torch's thread count (if given) and glibc's allocator thresholds; returns what was set."""
     if threads is not None:
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
-        torch.set_num_threads(threads)
+        torch.set_num_threads(check_count("threads", threads, 1))
     tuned = False
     if keep_freed_memory:
         name = ctypes.util.find_library("c")
@@ -38,3 +40,19 @@ def configure_cpu(threads: int | None = None, keep_freed_memory: bool = True) ->
         if mallopt is not None:  # glibc (Linux); elsewhere the default allocator stays
             tuned = bool(mallopt(_M_MMAP_THRESHOLD, 64 << 20)) and bool(mallopt(_M_TRIM_THRESHOLD, 256 << 20))
     return {"torch_threads": torch.get_num_threads(), "allocator_tuned": tuned}
+
+
+@contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run the block with torch using ``threads`` threads, then restore the previous count.
+
+    For work that shares the machine with another busy process, such as the browser drawing a
+    widget's figure: torch's threads meet at a barrier after every operation, so a thread the
+    operating system has paused for the other process holds up all of them.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(check_count("threads", threads, 1))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -5,6 +5,10 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("plotly")
 
+import numpy as np  # noqa: E402
+
+from poe_demo.plotting import scatter3d_trace  # noqa: E402
+from poe_demo.samplers import annealed_importance_sampling  # noqa: E402
 from poe_demo.widgets import Playground, picker_to_rgb  # noqa: E402
 
 
@@ -16,15 +20,68 @@ def playground(axis_experts):
 
 
 def test_changing_controls_reruns_the_sampler_and_changes_the_figure(playground):
-    runs, figure = playground.n_runs, playground.figure
+    runs, plot = playground.n_runs, playground.plot
+    colors = playground.plot.data[0].marker.color
     playground.controls["n_particles"].value = 5
     assert playground.n_runs == runs + 1 and playground.last_settings["n_particles"] == 5
     assert playground.last_result.particles.shape[0] == 5
     playground.controls["color"].value = "blue"
     assert playground.n_runs == runs + 2 and playground.last_settings["target"] == "blue"
-    assert playground.figure is not figure
-    assert playground.figure.data[0].marker.color != figure.data[0].marker.color  # the best cloud is repainted
+    assert playground.plot is plot  # updated in place, not replaced
+    assert playground.plot.data[0].marker.color != colors  # the best cloud is repainted
     assert "best particle" in playground.status.value
+
+
+def test_the_figure_shows_the_last_run(playground):
+    # Every field the run writes into the live figure, against the result it came from.
+    playground.controls["n_steps"].value = 6
+    result, (cloud, ess) = playground.last_result, playground.plot.data
+    best = result.best.numpy()
+    for axis, column in zip("xyz", range(3)):
+        assert np.allclose(getattr(cloud, axis), best[:, column], atol=5e-4), axis
+    assert cloud.marker.color == tuple(scatter3d_trace(result.best).marker.color)
+    assert np.allclose(ess.x, result.times.numpy(), atol=5e-5) and np.allclose(ess.y, result.ess.numpy(), atol=5e-3)
+    assert playground.plot.layout.yaxis.range == (0, playground.last_settings["n_particles"] * 1.05)
+    copy = playground.figure  # the plain figure a notebook stores: the same traces
+    assert type(copy).__name__ == "SnapshotFigure" and np.array_equal(copy.data[0].z, cloud.z)
+    assert playground.figure.to_json() == copy.to_json()  # nothing random: a re-run stores the same figure
+
+
+def test_runs_use_the_playgrounds_thread_count_and_restore_it(axis_experts, monkeypatch):
+    import torch
+
+    import poe_demo.widgets
+    from poe_demo.evaluation import sphere_experts
+
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return annealed_importance_sampling(*args, **kwargs)
+
+    monkeypatch.setattr(poe_demo.widgets, "annealed_importance_sampling", spy)
+    before = torch.get_num_threads()
+    playground = Playground(sphere_experts(axis_experts), n_points=16, threads=1, n_steps=4, n_mcmc_steps=0)
+    playground.controls["seed"].value = 1
+    assert seen == [1, 1] and torch.get_num_threads() == before
+    assert Playground(sphere_experts(axis_experts), n_points=16, n_steps=2).threads == max(1, before - 1)
+    with pytest.raises(ValueError, match="threads must be an integer >= 1, got 0"):
+        Playground(sphere_experts(axis_experts), threads=0)
+
+
+def test_the_progress_bar_moves_at_most_ten_times_a_second_and_ends_full(playground, monkeypatch):
+    import poe_demo.widgets
+
+    # a level every 30 ms: 90 ms is too soon for a move, 120 ms is not, so the bar moves every 4th level
+    clock = iter([0.0] + [0.03 * k for k in range(1, 102)])  # the callback's start, then the levels
+    monkeypatch.setattr(poe_demo.widgets.time, "perf_counter", lambda: next(clock))
+    moves = []
+    playground.progress.max = 101
+    playground.progress.observe(lambda change: moves.append(change["new"]), names="value")
+    update = playground._progress_callback(101)
+    for k in range(1, 102):
+        update(k, None)
+    assert moves == list(range(4, 101, 4)) + [101]  # and the last level, whenever it comes
 
 
 def test_picker_color_is_used_and_a_bad_value_shows_a_message(playground):
