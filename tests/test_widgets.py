@@ -32,9 +32,11 @@ def test_changing_controls_reruns_the_sampler_and_changes_the_figure(playground)
     assert "best particle" in playground.status.value
 
 
-def test_the_figure_shows_the_last_run(playground):
+def test_the_figure_shows_the_last_run_and_keeps_the_readers_camera(playground):
     # Every field the run writes into the live figure, against the result it came from.
+    playground.plot.layout.scene.camera.eye = dict(x=0.2, y=-0.1, z=2.0)  # as a reader's drag leaves it
     playground.controls["n_steps"].value = 6
+    assert playground.plot.layout.scene.camera.eye.to_plotly_json() == dict(x=0.2, y=-0.1, z=2.0)
     result, (cloud, ess) = playground.last_result, playground.plot.data
     best = result.best.numpy()
     for axis, column in zip("xyz", range(3)):
