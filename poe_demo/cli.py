@@ -24,7 +24,7 @@ import torch
 from . import __version__
 from .data import PALETTE, as_rgb, sample_noise, sample_spheres
 from .evaluation import CHANNELS, sphere_experts
-from .experts import ColorMixtureExpert, TrainingConfig, load_axis_experts, train_and_save
+from .experts import ColorMeanExpert, ColorMixtureExpert, TrainingConfig, load_axis_experts, train_and_save
 from .experts.pretrained import CHECKPOINT_DIR
 from .metrics import chamfer_distance, color_spread, has_dominant_channel, mean_color, radial_error
 from .plotting import animate_cloud, plot_clouds
@@ -35,6 +35,15 @@ from .samplers import WEIGHTINGS, annealed_importance_sampling, euler
 from .smc import RESAMPLERS
 
 __all__ = ["main"]
+
+# Each color expert with the sampler settings its steered runs use. ColorMixtureExpert decides a
+# cloud's color early along the path, so its reward must act there: untempered, on an even time
+# grid (README, "Steering when the color is decided along the path"). ColorMeanExpert's color is
+# fixed by the noise, and the sampler's defaults serve it.
+COLOR_EXPERTS = {
+    "mean": (ColorMeanExpert, {}),
+    "mixture": (ColorMixtureExpert, {"tempering": "none", "time_power": 1.0}),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -195,7 +204,8 @@ def _demo(args, out: Path, outputs: _Outputs) -> int:
     cloud's color along the path, so the steered runs use an even time grid and an untempered
     reward: the reward acts on the early levels, where the color is still open."""
     axis = load_axis_experts(args.data_dir, args.device)
-    color = ColorMixtureExpert()
+    expert, steering = COLOR_EXPERTS["mixture"]
+    color = expert()
     composed = sphere_experts(axis, color=color)
     g = torch.Generator().manual_seed(args.seed)
     noise = sample_noise(args.particles, args.points, g, color.color_noise).to(args.device)
@@ -221,7 +231,7 @@ def _demo(args, out: Path, outputs: _Outputs) -> int:
         shown[_titled(f"{a} expert alone", r.particles[0])] = r.particles[0]
     for (name, target), run_seed in zip(runs, run_seeds):
         start = time.perf_counter()
-        steering = {"tempering": "none", "time_power": 1.0} if target else {}
+        settings = steering if target else {}
         r = annealed_importance_sampling(
             composed,
             ColorReward(target) if target else None,
@@ -231,9 +241,9 @@ def _demo(args, out: Path, outputs: _Outputs) -> int:
             generator=torch.Generator().manual_seed(run_seed),
             keep_trajectory=target == "red",
             progress=f"{name} (AIS)",
-            **steering,
+            **settings,
         )
-        extra = {"n_resamples": r.n_resamples, "min_ess": round(float(r.ess.min()), 2), **steering}
+        extra = {"n_resamples": r.n_resamples, "min_ess": round(float(r.ess.min()), 2), **settings}
         if target:
             extra["returned_is_target_dominant"] = bool(has_dominant_channel(r.best[None], CHANNELS.index(target))[0])
             shown[_titled(name, r.best)] = r.best
@@ -266,10 +276,12 @@ def sample(args) -> int:
     _check_size(args, keep_trajectory=False)
     _writable_dir(args.out.parent, "--out")
     axis = load_axis_experts(args.data_dir, args.device)
+    expert, steering = COLOR_EXPERTS[args.color_expert]
+    color = expert()
     g = torch.Generator().manual_seed(args.seed)
-    noise = sample_noise(args.particles, args.points, generator=g).to(args.device)
+    noise = sample_noise(args.particles, args.points, g, color.color_noise).to(args.device)
     r = annealed_importance_sampling(
-        sphere_experts(axis),
+        sphere_experts(axis, color=color),
         reward,
         noise,
         args.steps,
@@ -278,6 +290,7 @@ def sample(args) -> int:
         resampling=args.resampling,
         generator=g,
         progress=f"steered to {args.color} (AIS)",
+        **steering,
     )
     outputs = _Outputs()
     try:
@@ -329,6 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"palette name ({', '.join(PALETTE)}), an RGB triple such as 1,0,0, or a hex color such as #ff0000",
     )
     p.add_argument("--strength", type=_strength, default=10.0, help="reward strength, a finite number > 0")
+    p.add_argument(
+        "--color-expert",
+        choices=COLOR_EXPERTS,
+        default="mean",
+        help="mean: ColorMeanExpert, color fixed by the noise; mixture: ColorMixtureExpert, one palette color "
+        "decided along the path (steered untempered, on an even time grid)",
+    )
     p.add_argument("--weighting", choices=WEIGHTINGS, default="incremental")
     p.add_argument("--resampling", choices=sorted(RESAMPLERS), default="systematic")
     p.add_argument("--out", type=Path, default=Path("outputs/sample.png"))

@@ -8,10 +8,11 @@ import sys
 import pytest
 import torch
 
-from poe_demo.cli import main
+from poe_demo.cli import COLOR_EXPERTS, main
 from poe_demo.evaluation import CHANNELS
 from poe_demo.experts.pretrained import CHECKPOINT_DIR
 from poe_demo.metrics import has_dominant_channel
+from poe_demo.samplers import annealed_importance_sampling
 
 TINY = ["--particles", "2", "--points", "32", "--steps", "4"]  # a run of a second or two
 
@@ -89,6 +90,30 @@ def test_sample_writes_a_png(tmp_path, capsys):
     assert code == 0 and (tmp_path / "blue.png").exists() and "mean color" in out
 
 
+@pytest.mark.parametrize("choice", ["mean", "mixture"])
+def test_sample_runs_the_chosen_color_expert_from_its_own_noise_with_its_steering_settings(
+    tmp_path, capsys, monkeypatch, choice
+):
+    import poe_demo.cli
+    from poe_demo.data import sample_noise
+
+    calls = []
+
+    def spy(generative, reward, x_init, *args, **kwargs):
+        calls.append((generative, x_init, kwargs))
+        return annealed_importance_sampling(generative, reward, x_init, *args, **kwargs)
+
+    monkeypatch.setattr(poe_demo.cli, "annealed_importance_sampling", spy)
+    code, out, _ = run(capsys, "sample", "--color-expert", choice, *TINY, "--out", str(tmp_path / "s.png"))
+    assert code == 0 and (tmp_path / "s.png").exists() and "mean color" in out
+    ((generative, x_init, kwargs),) = calls
+    expert, steering = COLOR_EXPERTS[choice]
+    assert type(generative[-1]) is expert
+    # the expert's own noise (Gaussian or palette rgb), drawn first from the run's seed
+    assert torch.equal(x_init, sample_noise(2, 32, torch.Generator().manual_seed(0), expert.color_noise))
+    assert {k: kwargs[k] for k in steering} == steering
+
+
 def one_line_error(capsys, *argv, contains):
     """The mistake as a user meets it: the installed entry point in a fresh process, one stderr line, exit 2."""
     done = subprocess.run([sys.executable, "-m", "poe_demo", *argv], capture_output=True, text=True, timeout=300)
@@ -101,6 +126,7 @@ def one_line_error(capsys, *argv, contains):
     "argv, contains",
     [
         (["sample", "--color", "purple"], "unknown color 'purple'"),
+        (["sample", "--color-expert", "blob"], "invalid choice: 'blob'"),
         (["sample", "--particles", "0"], "must be an integer >= 1, got 0"),
         (["sample", "--steps", "0"], "must be an integer >= 1, got 0"),
         (["demo", "--particles", "-3"], "must be an integer >= 1, got -3"),
