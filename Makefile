@@ -38,7 +38,7 @@ notebooks: setup
 		notebooks/*.ipynb
 
 ## Speed, quality, expert-size and weight benchmarks: JSON and figures in benchmarks/results/, then
-## the README's tables rewritten from them (under an hour)
+## the README's tables rewritten from them (about 20 minutes on 2 cores)
 bench: setup browser
 	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py \
 		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python steering.py && ../$(BIN)/python weights.py \

@@ -2,8 +2,7 @@
 
 Every change of a control re-runs the sampler (sliders report on release, so dragging does not
 queue runs) and redraws one plotly figure in place: the best particle in 3-D and the ESS over the
-levels.
-Bad input, such as a color the picker cannot parse, shows a message instead of a traceback.
+levels. Bad input, such as a color the picker cannot parse, shows a message instead of a traceback.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import torch
 from matplotlib.colors import to_rgb
 
 from .data import PALETTE, sample_noise
-from .evaluation import sphere_experts
+from .evaluation import color_noise_of, sphere_experts
 from .metrics import color_distance, color_spread, mean_color, radial_error
 from .plotting import scatter3d_trace
 from .rewards import ColorReward
@@ -145,7 +144,7 @@ class Playground:
                 result = annealed_importance_sampling(
                     self.generative,
                     reward,
-                    sample_noise(s["n_particles"], self.n_points, generator=g),
+                    sample_noise(s["n_particles"], self.n_points, g, color_noise_of(self.generative)),
                     s["n_steps"],
                     s["n_mcmc_steps"],
                     step_size=s["step_size"],

@@ -49,26 +49,46 @@ def test_the_figure_shows_the_last_run_and_keeps_the_readers_camera(playground):
     assert playground.figure.to_json() == copy.to_json()  # nothing random: a re-run stores the same figure
 
 
-def test_runs_use_the_playgrounds_thread_count_and_restore_it(axis_experts, monkeypatch):
+@pytest.fixture
+def sampler_calls(monkeypatch):
+    """Every call the playground makes to the sampler: its start x_init and torch's thread count then."""
     import torch
 
     import poe_demo.widgets
-    from poe_demo.evaluation import sphere_experts
 
-    seen = []
+    calls = []
 
-    def spy(*args, **kwargs):
-        seen.append(torch.get_num_threads())
-        return annealed_importance_sampling(*args, **kwargs)
+    def spy(generative, reward, x_init, *args, **kwargs):
+        calls.append((x_init, torch.get_num_threads()))
+        return annealed_importance_sampling(generative, reward, x_init, *args, **kwargs)
 
     monkeypatch.setattr(poe_demo.widgets, "annealed_importance_sampling", spy)
+    return calls
+
+
+def test_runs_use_the_playgrounds_thread_count_and_restore_it(axis_experts, sampler_calls):
+    import torch
+
+    from poe_demo.evaluation import sphere_experts
+
     before = torch.get_num_threads()
     playground = Playground(sphere_experts(axis_experts), n_points=16, threads=1, n_steps=4, n_mcmc_steps=0)
     playground.controls["seed"].value = 1
-    assert seen == [1, 1] and torch.get_num_threads() == before
+    assert [threads for _, threads in sampler_calls] == [1, 1] and torch.get_num_threads() == before
     assert Playground(sphere_experts(axis_experts), n_points=16, n_steps=2).threads == max(1, before - 1)
     with pytest.raises(ValueError, match="threads must be an integer >= 1, got 0"):
         Playground(sphere_experts(axis_experts), threads=0)
+
+
+def test_the_noise_is_the_one_the_color_expert_flows_from(axis_experts, sampler_calls):
+    import torch
+
+    from poe_demo.data import sample_noise
+    from poe_demo.evaluation import sphere_experts
+    from poe_demo.experts import ColorMixtureExpert
+
+    Playground(sphere_experts(axis_experts, color=ColorMixtureExpert()), n_points=16, n_particles=3, n_steps=2)
+    assert torch.equal(sampler_calls[0][0], sample_noise(3, 16, torch.Generator().manual_seed(0), "gaussian"))
 
 
 def test_the_progress_bar_moves_at_most_ten_times_a_second_and_ends_full(playground, monkeypatch):
