@@ -22,6 +22,7 @@ __all__ = [
     "plotly_animation",
     "plotly_points",
     "scatter3d_trace",
+    "cube_scene",
 ]
 
 
@@ -91,15 +92,14 @@ def scatter3d_trace(x: Tensor, size: int = 3):
     )
 
 
-def _cube_layout(fig, title: str, limit: float = 1.6):
+def cube_scene(limit: float = 1.6) -> dict:
+    """A plotly 3-D scene layout: the cube [-limit, limit]^3, fixed (not rescaled to the data), no ticks."""
     axis = dict(range=[-limit, limit], showticklabels=False, title="", autorange=False)
-    fig.update_layout(
-        title=title,
-        width=460,
-        height=460,
-        margin=dict(l=0, r=0, t=30, b=0),
-        scene=dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube"),
-    )
+    return dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube")
+
+
+def _cube_layout(fig, title: str, limit: float = 1.6):
+    fig.update_layout(title=title, width=460, height=460, margin=dict(l=0, r=0, t=30, b=0), scene=cube_scene(limit))
     return fig
 
 
