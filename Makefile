@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(if $(TORCH_INDEX),$(BIN)/pip install --quiet -c constraints.txt --index-url $(TORCH_INDEX) torch)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[notebooks,test,site]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[notebooks,test,site,diffusers]'
 	@$(BIN)/python -c "import torch; print('installed torch', torch.__version__ + ':', \
 		'CUDA ' + torch.version.cuda + ' build' if torch.version.cuda else 'CPU-only build')"
 	touch $(STAMP)

@@ -1,12 +1,13 @@
 """poe_demo: Product of Experts for Visual Generation (Zhang et al., 2025), on a colored point-cloud sphere.
 
 Modules, from the bottom up: ``data`` (spheres, palette noise), ``paths`` (the linear path and
-its conversions), ``experts`` (generative experts), ``rewards`` (discriminative experts),
-``smc`` (weights, ESS, resampling), ``samplers`` (Euler, annealed importance sampling,
-rejection sampling), ``metrics``, ``plotting``, ``widgets`` and ``cli``.
+its conversions), ``conventions`` (other paths mapped onto it), ``experts`` (generative experts,
+and adapters for your own models), ``rewards`` (discriminative experts), ``smc`` (weights,
+ESS, resampling), ``samplers`` (Euler, annealed importance sampling, rejection sampling),
+``metrics``, ``plotting``, ``widgets`` and ``cli``.
 """
 
-from . import data, experts, metrics, paths, rewards, samplers, smc
+from . import conventions, data, experts, metrics, paths, rewards, samplers, smc
 from .data import PALETTE, sample_noise, sample_spheres
 from .experts import (
     AxisFlowExpert,
@@ -35,6 +36,7 @@ __all__ = [
     "PALETTE",
     "annealed_importance_sampling",
     "configure_cpu",
+    "conventions",
     "data",
     "euler",
     "experts",

@@ -6,6 +6,7 @@ import re
 import statistics
 from pathlib import Path
 
+import pytest
 import torch
 from conftest import Z, gen
 
@@ -34,3 +35,12 @@ def test_readme_example_log_normalizer_matches_its_closed_form():
         for s in range(8)
     )
     assert abs(sampled - exact) < Z * spread + 0.01, (sampled, exact, spread)
+
+
+def test_readme_own_experts_example_runs_as_printed():
+    pytest.importorskip("diffusers")
+    code = re.search(r"```python\n(import torch\nfrom diffusers .*?)```", README.read_text(), re.S).group(1)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(code, {})
+    assert out.getvalue().strip() == "images (8, 1, 8, 8) best (1, 8, 8)"

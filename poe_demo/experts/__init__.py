@@ -1,5 +1,6 @@
 """Experts: generative (velocity + score) and the data they know."""
 
+from .adapters import DiscreteSchedule, FlowSchedule, ModelExpert, from_diffusers
 from .axis import AxisFlowExpert, BatchedAxisExperts, TrainingConfig, radial_features, train_axis_expert
 from .base import DiscriminativeExpert, GenerativeExpert
 from .color import PALETTE_NOISE_SPREAD, ColorMeanExpert, ColorMixtureExpert
@@ -12,14 +13,18 @@ __all__ = [
     "BatchedAxisExperts",
     "CheckpointError",
     "ColorMeanExpert",
+    "DiscreteSchedule",
     "ColorMixtureExpert",
     "DiscriminativeExpert",
     "ExactSphereExpert",
+    "FlowSchedule",
     "GaussianExpert",
     "GaussianMixtureExpert",
     "GenerativeExpert",
+    "ModelExpert",
     "PALETTE_NOISE_SPREAD",
     "TrainingConfig",
+    "from_diffusers",
     "gaussian_product",
     "load_axis_experts",
     "mixture_flow",
