@@ -42,7 +42,7 @@ notebooks: setup
 bench: setup browser
 	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py \
 		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python steering.py && ../$(BIN)/python weights.py \
-		&& ../$(BIN)/python playground_latency.py \
+		&& ../$(BIN)/python playground_latency.py && ../$(BIN)/python versus_commit.py \
 		&& ../$(BIN)/python report.py
 
 ## Retrain the shipped axis experts and rewrite poe_demo/checkpoints/ (manifest included)

@@ -1,9 +1,12 @@
 """Speed of the annealed importance sampler on CPU, beside the quality reached at each setting.
 
 Grid: particles L in {1, 8, 32}, points N in {256, 512}, levels T in {64, 128}, MCMC steps
-K in {0, 3}, steered to red with the shipped experts. For each setting: the median of several
-timed runs after a warm-up, points x levels per second, the peak resident memory of the run and
-the radial error reached. The same settings run through ``reference_ais`` (the same algorithm,
+K in {0, 3}, steered to red with the shipped experts. Every setting is warmed up once, then
+timed once per round, the rounds interleaving the settings, so a slow minute of this shared
+machine hits every setting alike; each row keeps the minimum and the median over the rounds,
+with points x levels per second, the peak resident memory of the run and the radial error
+reached. A fixed workload timed at the start of each round measures how much the machine's
+speed drifted during the run. The same settings run through ``reference_ais`` (the same algorithm,
 one particle and one expert call at a time) give the speed-up. Also timed: the playground's
 default settings, re-sampled and redrawn.
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import statistics
 import time
 from pathlib import Path
 
@@ -49,6 +53,31 @@ def peak_rss_mb(fn) -> tuple[object, float]:
     return out, float("nan")
 
 
+def calibration_seconds() -> float:
+    """Time of a fixed workload (matmuls like the experts' own): the machine's speed at this moment."""
+    a = torch.randn(16384, 33, generator=torch.Generator().manual_seed(0))
+    b = torch.randn(33, 32, generator=torch.Generator().manual_seed(1))
+    start = time.perf_counter()
+    for _ in range(200):
+        (a @ b).relu_()
+    return time.perf_counter() - start
+
+
+def interleaved_seconds(runs: list, repeats: int) -> tuple[list[list[float]], list[float]]:
+    """Each run warmed up once, then timed once per round, rounds interleaving the runs:
+    (seconds per run per round, the calibration workload's seconds at the start of each round)."""
+    for run in runs:
+        run()
+    times, calibration = [[] for _ in runs], []
+    for _ in range(repeats):
+        calibration.append(calibration_seconds())
+        for run, seconds in zip(runs, times):
+            start = time.perf_counter()
+            run()
+            seconds.append(time.perf_counter() - start)
+    return times, calibration
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny grid and one repeat (smoke test)")
@@ -70,31 +99,34 @@ def main() -> None:
     else:
         grid = [dict(L=L, N=N, T=T, K=K) for L, N, T, K in itertools.product((1, 8, 32), (256, 512), (64, 128), (0, 3))]
         repeats = args.repeats
-    rows = []
+    runs, rows = [], []
     for s in grid:
         noise = sample_noise(s["L"], s["N"], generator=torch.Generator().manual_seed(0))
-
-        def run():
-            return annealed_importance_sampling(
+        runs.append(
+            lambda s=s, noise=noise: annealed_importance_sampling(
                 experts, reward, noise, s["T"], s["K"], generator=torch.Generator().manual_seed(1)
             )
-
-        seconds = median_seconds(run, repeats=repeats)
+        )
+    times, calibration = interleaved_seconds(runs, repeats)
+    for s, run, seconds in zip(grid, runs, times):
         result, peak = peak_rss_mb(run)
+        median = statistics.median(seconds)
         row = {
             **s,
-            "seconds": round(seconds, 4),
-            "points_x_levels_per_second": round(s["L"] * s["N"] * s["T"] / seconds),
+            "seconds": round(median, 4),
+            "min_seconds": round(min(seconds), 4),
+            "points_x_levels_per_second": round(s["L"] * s["N"] * s["T"] / median),
             "peak_rss_mb": round(peak, 1),
             "radial_error": round(float(radial_error(result.particles).mean()), 5),
         }
         if args.reference == "grid" or (args.reference == "target" and (s == TARGET or args.quick)):
+            noise = sample_noise(s["L"], s["N"], generator=torch.Generator().manual_seed(0))
             start = time.perf_counter()
             x_ref, _ = reference_ais(
                 one_by_one, [reward], noise, s["T"], s["K"], generator=torch.Generator().manual_seed(1)
             )
             row["reference_seconds"] = round(time.perf_counter() - start, 3)
-            row["speedup"] = round(row["reference_seconds"] / seconds, 1)
+            row["speedup"] = round(row["reference_seconds"] / median, 1)
             row["reference_radial_error"] = round(float(radial_error(x_ref).mean()), 5)
         rows.append(row)
         print(row, flush=True)
@@ -110,7 +142,16 @@ def main() -> None:
     print(summary)
     path = write_json(
         "bench_sampler_quick.json" if args.quick else "bench_sampler.json",
-        {"cpu_settings": cpu, "rows": rows, **summary},
+        {
+            "cpu_settings": cpu,
+            "rounds": repeats,
+            "drift": {
+                "calibration_seconds": [round(c, 4) for c in calibration],
+                "max_over_min": round(max(calibration) / min(calibration), 2),
+            },
+            "rows": rows,
+            **summary,
+        },
         directory=args.out,
     )
     if not args.quick:

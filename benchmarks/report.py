@@ -49,11 +49,19 @@ def speed(results: dict) -> str:
     bench = results["bench_sampler"]
     rows = {(r["L"], r["N"], r["T"], r["K"]): r for r in bench["rows"]}
     table = _table(
-        ["setting", "seconds", "reference", "speed-up", "points x levels / s", "radial error", "peak RSS"],
+        [
+            "setting",
+            "seconds (median / min)",
+            "reference",
+            "speed-up",
+            "points x levels / s",
+            "radial error",
+            "peak RSS",
+        ],
         [
             [
                 f"L={L}, N={N}, T={T}, K={K}",
-                f"{r['seconds']:.2f}",
+                f"{r['seconds']:.2f} / {r['min_seconds']:.2f}",
                 f"{r['reference_seconds']:.2f}",
                 f"{r['speedup']}x",
                 f"{r['points_x_levels_per_second'] / 1e6:.2f} M",
@@ -66,8 +74,13 @@ def speed(results: dict) -> str:
     target = rows[TARGET]
     speedups = [r["speedup"] for r in bench["rows"]]
     play = bench["playground_default_settings"]
+    drift = bench["drift"]
     return (
         f"{table}\n\n"
+        f"Each setting was timed once in each of {bench['rounds']} rounds that interleave the settings (after a "
+        f"warm-up); a fixed matmul workload timed at the start of every round took from "
+        f"{min(drift['calibration_seconds']):.3f} s to {max(drift['calibration_seconds']):.3f} s, so the machine's "
+        f"speed drifted by a factor of {drift['max_over_min']:.2f} during the run. "
         f"At the target setting (L = 32, N = 512, T = 128, K = 3) the sampler takes **{target['seconds']:.2f} s** "
         f"(goal: at most 2 s), {target['speedup']}x less than the reference ({target['reference_seconds']:.1f} s), "
         f"at a radial error of {target['radial_error']:.4f} (reference {target['reference_radial_error']:.4f}). "
@@ -160,6 +173,10 @@ def playground_latency(results: dict) -> str:
 def steering_path(results: dict) -> str:
     path = results["steering"]
     rates, samples = path["rates"], path["euler_samples_same_budget"]
+    chances = "; ".join(
+        f"{expert}: " + ", ".join(f"{color} {p:.3f} ± {se:.3f}" for color, (p, se) in by_color.items())
+        for expert, by_color in path["chance_per_cloud"].items()
+    )
     trials = path["n_seeds"] * len(next(iter(next(iter(rates.values())).values())))
     table = _table(
         ["L", "N"] + list(rates),
@@ -167,8 +184,21 @@ def steering_path(results: dict) -> str:
     )
     worst_se = 0.5 / trials**0.5
     return (
+        f"Chance that one unsteered Euler cloud passes the success test (p, ± its standard error): {chances}.\n\n"
         f"{table}\n\nEach rate is over {trials} trials ({path['n_seeds']} seeds x 3 colors; standard error at most "
         f"{worst_se:.3f}); T = {path['n_steps']}, K = {path['n_mcmc_steps']}, 64 points."
+    )
+
+
+def versus_commit(results: dict) -> str:
+    v = results["versus_commit"]
+    ratio, current, base = v["ratio"], v["current_seconds"], v["base_seconds"]
+    return (
+        f"Target setting (L = 32, N = 512, T = 128, K = 3), {len(v['pairs'])} pairs of fresh processes, this tree "
+        f"and commit {v['base']} in alternating order: this tree {current['median']:.2f} s median "
+        f"({current['min']:.2f} s min), {v['base']} {base['median']:.2f} s ({base['min']:.2f} s); ratio within a "
+        f"pair {ratio['median']:.2f} (median), {ratio['min']:.2f} (min). Radial error: "
+        f"{v['radial_error']['current']:.4f} here, {v['radial_error']['base']:.4f} at {v['base']}."
     )
 
 
@@ -253,13 +283,22 @@ SECTIONS = {
     "weights": weights,
     "tempering": tempering,
     "overlap": overlap,
+    "versus_commit": versus_commit,
 }
 
 
 def load(directory: Path = RESULTS) -> dict:
     return {
         name: json.loads((directory / f"{name}.json").read_text())
-        for name in ("bench_sampler", "evaluate", "expert_size", "playground_latency", "steering", "weights")
+        for name in (
+            "bench_sampler",
+            "evaluate",
+            "expert_size",
+            "playground_latency",
+            "steering",
+            "versus_commit",
+            "weights",
+        )
     }
 
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import torch
 from common import RESULTS, write_json
 
 from poe_demo.evaluation import (
     CHANNELS,
     best_of_n_trial,
+    chance_per_cloud,
     euler_samples_at_equal_cost,
     rejection_trial,
     sphere_experts,
@@ -42,15 +44,30 @@ def methods(n_steps: int, n_mcmc_steps: int) -> dict:
     }
 
 
-def steering_on_the_path(seeds, counts, n_steps: int, n_mcmc_steps: int) -> dict:
+def steering_on_the_path(seeds, counts, n_steps: int, n_mcmc_steps: int, n_clouds: int) -> dict:
     axis = load_axis_experts()
     report = {
         "n_steps": n_steps,
         "n_mcmc_steps": n_mcmc_steps,
         "n_seeds": len(seeds),
         "euler_samples_same_budget": {n: euler_samples_at_equal_cost(n, n_mcmc_steps, n_steps) for n in counts},
+        # the chance that one unsteered Euler cloud passes the success test, per color, with its standard error
+        "chance_per_cloud": {
+            name: {
+                color: chance_per_cloud(
+                    sphere_experts(axis, color=expert()),
+                    color,
+                    n_clouds,
+                    n_steps=n_steps,
+                    generator=torch.Generator().manual_seed(CHANNELS.index(color)),
+                )
+                for color in CHANNELS
+            }
+            for name, expert in (("mixture", ColorMixtureExpert), ("mean", ColorMeanExpert))
+        },
         "rates": {},
     }
+    print(report["chance_per_cloud"], flush=True)
     for name, (color_expert, trial, kwargs) in methods(n_steps, n_mcmc_steps).items():
         experts = sphere_experts(axis, color=color_expert())
         trial_kwargs = dict(kwargs) if trial is None else dict(kwargs, trial=trial)
@@ -68,9 +85,9 @@ def main() -> None:
     args = parser.parse_args()
     configure_cpu()
     if args.quick:
-        settings = dict(seeds=range(2), counts=[1, 2], n_steps=8, n_mcmc_steps=1)
+        settings = dict(seeds=range(2), counts=[1, 2], n_steps=8, n_mcmc_steps=1, n_clouds=64)
     else:
-        settings = dict(seeds=range(30), counts=[1, 2, 4, 8], n_steps=64, n_mcmc_steps=3)
+        settings = dict(seeds=range(30), counts=[1, 2, 4, 8], n_steps=64, n_mcmc_steps=3, n_clouds=3000)
     report = steering_on_the_path(**settings)
     out = write_json("steering_quick.json" if args.quick else "steering.json", report, directory=args.out)
     print(f"wrote {out}")

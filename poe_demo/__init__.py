@@ -7,46 +7,45 @@ ESS, resampling), ``samplers`` (Euler, annealed importance sampling, rejection s
 ``metrics``, ``plotting``, ``widgets`` and ``cli``.
 """
 
-from . import conventions, data, experts, metrics, paths, rewards, samplers, smc
-from .data import PALETTE, sample_noise, sample_spheres
-from .experts import (
-    AxisFlowExpert,
-    ColorMeanExpert,
-    ColorMixtureExpert,
-    ExactSphereExpert,
-    GaussianExpert,
-    load_axis_experts,
-)
-from .rewards import ColorReward, GaussianReward
-from .runtime import configure_cpu
-from .samplers import AISResult, EulerResult, annealed_importance_sampling, euler, rejection_sampling
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AISResult",
-    "AxisFlowExpert",
-    "ColorMeanExpert",
-    "ColorMixtureExpert",
-    "ColorReward",
-    "EulerResult",
-    "ExactSphereExpert",
-    "GaussianExpert",
-    "GaussianReward",
-    "PALETTE",
-    "annealed_importance_sampling",
-    "configure_cpu",
-    "conventions",
-    "data",
-    "euler",
-    "experts",
-    "load_axis_experts",
-    "metrics",
-    "paths",
-    "rejection_sampling",
-    "rewards",
-    "sample_noise",
-    "sample_spheres",
-    "samplers",
-    "smc",
-]
+# Names are imported on first use (PEP 562), so `poe-demo --help` starts without loading torch;
+# `from poe_demo import GaussianExpert` and `poe_demo.samplers` work as usual.
+_SUBMODULES = ("conventions", "data", "experts", "metrics", "paths", "rewards", "samplers", "smc")
+_HOMES = {
+    "AISResult": "samplers",
+    "AxisFlowExpert": "experts",
+    "ColorMeanExpert": "experts",
+    "ColorMixtureExpert": "experts",
+    "ColorReward": "rewards",
+    "EulerResult": "samplers",
+    "ExactSphereExpert": "experts",
+    "GaussianExpert": "experts",
+    "GaussianReward": "rewards",
+    "PALETTE": "data",
+    "annealed_importance_sampling": "samplers",
+    "configure_cpu": "runtime",
+    "euler": "samplers",
+    "load_axis_experts": "experts",
+    "rejection_sampling": "samplers",
+    "sample_noise": "data",
+    "sample_spheres": "data",
+}
+
+__all__ = sorted([*_HOMES, *_SUBMODULES])
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _HOMES:
+        return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module 'poe_demo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,6 +1,8 @@
 """``poe-demo`` / ``python -m poe_demo``: the main job (demo), one steered sample, and retraining.
 
-A user mistake (unknown color, n < 1, a request larger than the memory available, a missing or
+This module only parses and checks the command line; :mod:`poe_demo.commands` does the work and
+is imported after parsing, so ``--help`` and argument mistakes answer without loading torch. A
+user mistake (unknown color, n < 1, a request larger than the memory available, a missing or
 tampered checkpoint, an unusable output path, an absent CUDA device) prints one line on stderr
 and exits with code 2; Ctrl-C prints one line and exits with 130. Every output file is written
 under a temporary name and renamed into place once the run has succeeded, so a failed or
@@ -10,40 +12,22 @@ interrupted run leaves the previous outputs as they were and no partial file.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import signal
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-import torch
-
 from . import __version__
-from .data import PALETTE, as_rgb, sample_noise, sample_spheres
-from .evaluation import CHANNELS, sphere_experts
-from .experts import ColorMeanExpert, ColorMixtureExpert, TrainingConfig, load_axis_experts, train_and_save
-from .experts.pretrained import CHECKPOINT_DIR
-from .metrics import chamfer_distance, color_spread, has_dominant_channel, mean_color, radial_error
-from .plotting import animate_cloud, plot_clouds
-from .resources import check_memory, sampler_memory
-from .rewards import ColorReward
-from .runtime import configure_cpu
-from .samplers import WEIGHTINGS, annealed_importance_sampling, euler
-from .smc import RESAMPLERS
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
 
-# Each color expert with the sampler settings its steered runs use. ColorMixtureExpert decides a
-# cloud's color early along the path, so its reward must act there: untempered, on an even time
-# grid (README, "Steering when the color is decided along the path"). ColorMeanExpert's color is
-# fixed by the noise, and the sampler's defaults serve it.
-COLOR_EXPERTS = {
-    "mean": (ColorMeanExpert, {}),
-    "mixture": (ColorMixtureExpert, {"tempering": "none", "time_power": 1.0}),
-}
+# The library's names, spelled out here so the parser needs no torch; tests/test_cli.py checks
+# each against its home (samplers.WEIGHTINGS, smc.RESAMPLERS, data.PALETTE, commands.COLOR_EXPERTS,
+# TrainingConfig).
+WEIGHTINGS = ("incremental", "paper")
+RESAMPLERS = ("multinomial", "residual", "stratified", "systematic")
+PALETTE_NAMES = ("black", "red", "green", "blue", "yellow", "cyan", "magenta", "white")
+COLOR_EXPERT_NAMES = ("mean", "mixture")
+TRAIN_DEFAULTS = {"n_steps": 3000, "seed": 0}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,6 +68,8 @@ def _strength(text: str) -> float:
 
 
 def _color(text: str) -> str:
+    from .data import as_rgb
+
     try:
         as_rgb(text)
     except (ValueError, TypeError) as exc:
@@ -91,7 +77,9 @@ def _color(text: str) -> str:
     return text
 
 
-def _device(text: str) -> torch.device:
+def _device(text: str):
+    import torch
+
     try:
         device = torch.device(text)
     except RuntimeError:
@@ -103,71 +91,11 @@ def _device(text: str) -> torch.device:
     return device
 
 
-def _writable_dir(path: Path, flag: str) -> Path:
-    """Create ``path`` if needed and check a file can be written there, before any sampling."""
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{flag} {path}: exists and is not a folder")
-    path.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile(dir=path):
-        pass
-    return path
+class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Each flag's help ends with its default, except where there is none to show."""
 
-
-def _check_size(args, keep_trajectory: bool) -> None:
-    """Refuse, before allocating, a run larger than the memory available (one line naming the flags)."""
-    numel = args.particles * args.points * 6
-    check_memory(
-        sampler_memory(numel, args.steps, keep_trajectory),
-        f"--particles {args.particles} --points {args.points} --steps {args.steps}",
-    )
-
-
-class _Outputs:
-    """Output files written under temporary names beside their final ones, renamed together on commit."""
-
-    def __init__(self):
-        self.pending: dict[Path, Path] = {}
-
-    def temporary(self, final: Path) -> Path:
-        fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.stem}.", suffix=final.suffix)
-        os.close(fd)
-        self.pending[final] = Path(name)
-        return Path(name)
-
-    def commit(self) -> None:
-        # Ctrl-C is held back while the files are renamed, so they change together
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            for final, temporary in self.pending.items():
-                temporary.chmod(0o644)
-                os.replace(temporary, final)
-            self.pending.clear()
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-    def discard(self) -> None:
-        for temporary in self.pending.values():
-            temporary.unlink(missing_ok=True)
-        self.pending.clear()
-
-
-def _rgb(x: torch.Tensor) -> list[float]:
-    """Mean color of one cloud ``[N, 6]``, rounded for JSON and titles."""
-    return [round(c, 3) for c in mean_color(x[None])[0].tolist()]
-
-
-def _summary(x: torch.Tensor, returned: torch.Tensor) -> dict:
-    """Metrics of clouds ``[L, N, 6]`` averaged over L, and the mean color of the ``returned`` cloud ``[N, 6]``."""
-    return {
-        "radial_error": round(float(radial_error(x).mean()), 5),
-        "chamfer_distance": round(float(chamfer_distance(x).mean()), 5),
-        "color_spread": round(float(color_spread(x).mean()), 5),
-        "returned_mean_color": _rgb(returned),
-    }
-
-
-def _titled(name: str, cloud: torch.Tensor) -> str:
-    return f"{name}\nmean rgb ({', '.join(f'{c:.2f}' for c in _rgb(cloud))})"
+    def _get_help_string(self, action):
+        return action.help if action.default is None or action.required else super()._get_help_string(action)
 
 
 def _sampling_args(p: argparse.ArgumentParser, particles: int, points: int, steps: int) -> None:
@@ -175,150 +103,18 @@ def _sampling_args(p: argparse.ArgumentParser, particles: int, points: int, step
     p.add_argument("--points", type=_positive, default=points, help="N, points per cloud")
     p.add_argument("--steps", type=_positive, default=steps, help="T, annealing levels")
     p.add_argument("--mcmc-steps", type=_count(0), default=3, metavar="K", help="Langevin steps per level")
-    p.add_argument("--seed", type=_seed, default=0)
-    p.add_argument("--device", type=_device, default=torch.device("cpu"), help="cpu (default) or cuda")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the noise and the sampler, in [0, 2^63)")
+    p.add_argument("--device", type=_device, default="cpu", help="cpu or cuda")
     p.add_argument(
         "--data-dir",
         type=Path,
-        default=CHECKPOINT_DIR,
-        help="folder with the checkpoints and manifest.json (default: the ones shipped in the package)",
+        default=None,
+        help="folder with the axis experts' checkpoints and manifest.json (default: the ones shipped in the package)",
     )
-
-
-def demo(args) -> int:
-    _check_size(args, keep_trajectory=True)
-    out = _writable_dir(args.out, "--out")
-    outputs = _Outputs()
-    try:
-        return _demo(args, out, outputs)
-    finally:
-        outputs.discard()
-
-
-UNSTEERED_SHOWN = 4  # unsteered clouds in the figure: the product's own spread of colors
-
-
-def _demo(args, out: Path, outputs: _Outputs) -> int:
-    """Ground truth, each axis expert alone, the unsteered product (several clouds), and the product
-    steered to red, green and blue. The color expert is ``ColorMixtureExpert``, which decides a
-    cloud's color along the path, so the steered runs use an even time grid and an untempered
-    reward: the reward acts on the early levels, where the color is still open."""
-    axis = load_axis_experts(args.data_dir, args.device)
-    expert, steering = COLOR_EXPERTS["mixture"]
-    color = expert()
-    composed = sphere_experts(axis, color=color)
-    g = torch.Generator().manual_seed(args.seed)
-    noise = sample_noise(args.particles, args.points, g, color.color_noise).to(args.device)
-    # Each run gets its own stream, drawn after the noise: restarting the noise's stream would make
-    # the Langevin kicks repeat the noise values, correlating them with the starting clouds.
-    runs = [("product of experts", None)] + [(f"steered to {c}", c) for c in CHANNELS]
-    run_seeds = torch.randint(0, 2**62, (len(runs),), generator=g).tolist()
-    truth = sample_spheres(1, args.points, generator=torch.Generator().manual_seed(args.seed))[0]
-    shown = {_titled("ground truth (data)", truth): truth}
-    report: dict = {
-        "settings": {k: v if isinstance(v, (int, float)) else str(v) for k, v in vars(args).items() if k != "func"},
-        "color_expert": repr(color),
-        "methods": {},
-    }
-
-    def record(name, clouds, returned, seconds, **extra):
-        report["methods"][name] = {**_summary(clouds, returned), "seconds": round(seconds, 2), **extra}
-
-    for a in "xyz":
-        start = time.perf_counter()
-        r = euler([axis[a], color], noise, args.steps)
-        record(f"{a} expert alone (Euler)", r.particles, r.particles[0], time.perf_counter() - start)
-        shown[_titled(f"{a} expert alone", r.particles[0])] = r.particles[0]
-    for (name, target), run_seed in zip(runs, run_seeds):
-        start = time.perf_counter()
-        settings = steering if target else {}
-        r = annealed_importance_sampling(
-            composed,
-            ColorReward(target) if target else None,
-            noise,
-            args.steps,
-            args.mcmc_steps,
-            generator=torch.Generator().manual_seed(run_seed),
-            keep_trajectory=target == "red",
-            progress=f"{name} (AIS)",
-            **settings,
-        )
-        extra = {"n_resamples": r.n_resamples, "min_ess": round(float(r.ess.min()), 2), **settings}
-        if target:
-            extra["returned_is_target_dominant"] = bool(has_dominant_channel(r.best[None], CHANNELS.index(target))[0])
-            shown[_titled(name, r.best)] = r.best
-        else:
-            extra["shown_mean_colors"] = [_rgb(x) for x in r.particles[:UNSTEERED_SHOWN]]
-            for i, x in enumerate(r.particles[:UNSTEERED_SHOWN]):
-                shown[_titled(f"unsteered, cloud {i + 1}", x)] = x
-        record(f"{name} (AIS)", r.particles, r.best, time.perf_counter() - start, **extra)
-        if target == "red":
-            best = int(r.log_rewards.argmax())
-            animate_cloud(r.lineage(best).cpu(), r.times, outputs.temporary(out / "trajectory_red.gif"))
-
-    plot_clouds(
-        {name: cloud.cpu() for name, cloud in shown.items()}, columns=4, path=outputs.temporary(out / "samples.png")
-    )
-    outputs.temporary(out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
-    outputs.commit()
-    print(f"{'method':34s} {'radial err':>10s} {'chamfer':>8s} {'returned mean rgb':>20s} {'seconds':>8s}")
-    for name, m in report["methods"].items():
-        rgb = "(" + ", ".join(f"{c:.2f}" for c in m["returned_mean_color"]) + ")"
-        print(f"{name:34s} {m['radial_error']:10.4f} {m['chamfer_distance']:8.4f} {rgb:>20s} {m['seconds']:8.2f}")
-    print(f"wrote {out / 'samples.png'}, {out / 'trajectory_red.gif'} and {out / 'metrics.json'}")
-    return 0
-
-
-def sample(args) -> int:
-    if args.out.suffix.lower() != ".png" or args.out.is_dir():
-        return _fail(f"--out must be a .png file, got {str(args.out)!r}")
-    reward = ColorReward(args.color, args.strength)
-    _check_size(args, keep_trajectory=False)
-    _writable_dir(args.out.parent, "--out")
-    axis = load_axis_experts(args.data_dir, args.device)
-    expert, steering = COLOR_EXPERTS[args.color_expert]
-    color = expert()
-    g = torch.Generator().manual_seed(args.seed)
-    noise = sample_noise(args.particles, args.points, g, color.color_noise).to(args.device)
-    r = annealed_importance_sampling(
-        sphere_experts(axis, color=color),
-        reward,
-        noise,
-        args.steps,
-        args.mcmc_steps,
-        weighting=args.weighting,
-        resampling=args.resampling,
-        generator=g,
-        progress=f"steered to {args.color} (AIS)",
-        **steering,
-    )
-    outputs = _Outputs()
-    try:
-        plot_clouds(
-            {f"best of {args.particles}, target {args.color}": r.best.cpu()},
-            columns=1,
-            path=outputs.temporary(args.out),
-            panel_size=4,
-        )
-        outputs.commit()
-    finally:
-        outputs.discard()
-    m = _summary(r.best[None], r.best)
-    print(
-        f"radial error {m['radial_error']:.4f}, mean color {m['returned_mean_color']}, "
-        f"resampled {r.n_resamples}x -> {args.out}"
-    )
-    return 0
-
-
-def train(args) -> int:
-    _writable_dir(args.out_dir, "--out-dir")
-    manifest = train_and_save(args.out_dir, TrainingConfig(n_steps=args.train_steps, seed=args.seed))
-    print(f"wrote checkpoints and {manifest}; sample with them: poe-demo sample --data-dir {args.out_dir}")
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    defaults = _Defaults
     parser = _Parser(
         prog="poe-demo",
         description="Product of experts on a colored point-cloud sphere: the main job "
@@ -328,44 +124,64 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser(
         "demo",
+        formatter_class=defaults,
         help="sample every composition (color expert: ColorMixtureExpert), write a PNG grid, a GIF and metrics.json",
     )
     _sampling_args(p, particles=32, points=256, steps=64)
-    p.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
-    p.set_defaults(func=demo)
-    p = sub.add_parser("sample", help="one cloud steered to a color")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("outputs"),
+        help="output folder for samples.png, trajectory_red.gif, metrics.json",
+    )
+    p.set_defaults(command="demo")
+    p = sub.add_parser("sample", formatter_class=defaults, help="one cloud steered to a color")
     _sampling_args(p, particles=32, points=512, steps=64)
     p.add_argument(
         "--color",
         type=_color,
         default="red",
-        help=f"palette name ({', '.join(PALETTE)}), an RGB triple such as 1,0,0, or a hex color such as #ff0000",
+        help=f"palette name ({', '.join(PALETTE_NAMES)}), an RGB triple such as 1,0,0, or a hex color such as #ff0000",
     )
     p.add_argument("--strength", type=_strength, default=10.0, help="reward strength, a finite number > 0")
     p.add_argument(
         "--color-expert",
-        choices=COLOR_EXPERTS,
+        choices=COLOR_EXPERT_NAMES,
         default="mean",
         help="mean: ColorMeanExpert, color fixed by the noise; mixture: ColorMixtureExpert, one palette color "
         "decided along the path (steered untempered, on an even time grid)",
     )
-    p.add_argument("--weighting", choices=WEIGHTINGS, default="incremental")
-    p.add_argument("--resampling", choices=sorted(RESAMPLERS), default="systematic")
-    p.add_argument("--out", type=Path, default=Path("outputs/sample.png"))
-    p.set_defaults(func=sample)
-    p = sub.add_parser("train", help="retrain the axis experts and rewrite the checkpoints and manifest")
-    p.add_argument("--train-steps", type=_positive, default=TrainingConfig.n_steps)
-    p.add_argument("--seed", type=_seed, default=TrainingConfig.seed)
+    p.add_argument(
+        "--weighting",
+        choices=WEIGHTINGS,
+        default="incremental",
+        help="incremental: full annealed importance weights (the sampler's default); paper: the paper's sketch",
+    )
+    p.add_argument(
+        "--resampling", choices=RESAMPLERS, default="systematic", help="how particles are resampled when the ESS drops"
+    )
+    p.add_argument("--out", type=Path, default=Path("outputs/sample.png"), help="the PNG of the highest-reward cloud")
+    p.set_defaults(command="sample")
+    p = sub.add_parser(
+        "train", formatter_class=defaults, help="retrain the axis experts and rewrite the checkpoints and manifest"
+    )
+    p.add_argument(
+        "--train-steps", type=_positive, default=TRAIN_DEFAULTS["n_steps"], help="optimizer steps per axis expert"
+    )
+    p.add_argument("--seed", type=_seed, default=TRAIN_DEFAULTS["seed"], help="training seed, in [0, 2^63)")
     p.add_argument("--out-dir", type=Path, required=True, help="folder for the checkpoints and manifest.json")
-    p.set_defaults(func=train)
+    p.set_defaults(command="train")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        from . import commands
+        from .runtime import configure_cpu
+
         configure_cpu()
-        return args.func(args)
+        return getattr(commands, args.command)(args)
     except (ValueError, TypeError, OSError) as exc:  # user mistakes: bad values, checkpoints, paths, memory
         return _fail(str(exc))
     except KeyboardInterrupt:

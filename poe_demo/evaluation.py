@@ -29,6 +29,7 @@ __all__ = [
     "oracle_experts",
     "steering_trial",
     "euler_samples_at_equal_cost",
+    "chance_per_cloud",
     "best_of_n_trial",
     "rejection_trial",
     "success_rate",
@@ -109,15 +110,35 @@ def steering_trial(
     return bool(has_dominant_channel(result.best[None], channel)[0])
 
 
-def euler_samples_at_equal_cost(n_particles: int, n_mcmc_steps: int, n_steps: int) -> int:
-    """How many Euler samples cost no more expert evaluations than one annealed run with L particles.
+def euler_samples_at_equal_cost(n_particles: int, n_mcmc_steps: int, n_steps: int, metropolis: str = "simpson") -> int:
+    """The fewest Euler samples that cost at least as many expert evaluations as one annealed run with L particles.
 
     An annealed run evaluates the experts L times at the start and
     :func:`~poe_demo.samplers.ais_evaluations_per_level` times at each later level but the last
-    (t = 0 needs none); an Euler sample costs one evaluation per level, T in all.
+    (t = 0 needs none); an Euler sample costs one evaluation per level, T in all. N is rounded
+    up, so a baseline never gets less than the annealed run (at most T - 1 evaluations more).
     """
-    total = n_particles + (n_steps - 1) * ais_evaluations_per_level(n_particles, n_mcmc_steps)
-    return total // n_steps
+    total = n_particles + (n_steps - 1) * ais_evaluations_per_level(n_particles, n_mcmc_steps, metropolis)
+    return -(-total // n_steps)
+
+
+def chance_per_cloud(
+    generative: Sequence[GenerativeExpert],
+    color: str,
+    n_clouds: int,
+    n_points: int = 64,
+    n_steps: int = 64,
+    generator: torch.Generator | None = None,
+) -> tuple[float, float]:
+    """(p, its standard error): the fraction of unsteered Euler clouds that pass the success test for ``color``.
+
+    The chance that one independent start succeeds, measured with the same test
+    (:func:`~poe_demo.metrics.has_dominant_channel`) the trials use, so 1 - (1 - p)^N is what N
+    independent samples would reach if the best one were always picked.
+    """
+    clouds = _euler_sampler(generative, n_points, n_steps)(n_clouds, generator)
+    p = has_dominant_channel(clouds, _target_channel(color)).double().mean().item()
+    return p, (p * (1 - p) / n_clouds) ** 0.5
 
 
 def _euler_sampler(generative: Sequence[GenerativeExpert], n_points: int, n_steps: int):

@@ -29,19 +29,22 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("weights.py", "weights_quick.json"),
         ("steering.py", "steering_quick.json"),
         ("playground_latency.py", "playground_latency_quick.json"),
+        ("versus_commit.py", "versus_commit.json"),
     ],
 )
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
     if script == "playground_latency.py" and not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"):
         pytest.skip("no browser at /usr/bin/chromium (make browser installs it)")
-    args = [sys.executable, script, "--quick", "--out", str(tmp_path)]
+    quick = ["--pairs", "1"] if script == "versus_commit.py" else ["--quick"]
+    args = [sys.executable, script, *quick, "--out", str(tmp_path)]
     done = subprocess.run(args, cwd=BENCHMARKS, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads((tmp_path / output).read_text())
     assert report["machine"]["cores"] >= 1
     if script == "bench_sampler.py":
         assert all(row["seconds"] > 0 and "radial_error" in row for row in report["rows"])
-        assert "speedup" in report["rows"][0]
+        assert "speedup" in report["rows"][0] and all(row["min_seconds"] <= row["seconds"] for row in report["rows"])
+        assert report["drift"]["max_over_min"] >= 1 and len(report["drift"]["calibration_seconds"]) == report["rounds"]
     if script == "evaluate.py":
         assert set(report["steering"]["colors"]) == {"red", "green", "blue"}
         assert "slope_log_std_vs_log_L" in report["known_answers"]
@@ -51,8 +54,18 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
             0 < k < s < 120 for s, k in zip(report["seconds"], report["kernel_seconds"])
         )
     if script == "steering.py":
-        assert report["euler_samples_same_budget"] == {"1": 2, "2": 5}
+        # T = 8, K = 1 with Simpson's rule: L at the start, then 7 levels of L (1 + 2 + 1) evaluations, so
+        # 29 L in all; Euler samples cost 8 each, rounded up: 4 for L = 1, 8 for L = 2
+        assert report["euler_samples_same_budget"] == {"1": 4, "2": 8}
+        for chances in report["chance_per_cloud"].values():
+            assert set(chances) == {"red", "green", "blue"} and all(
+                0 <= p <= 1 and se >= 0 for p, se in chances.values()
+            )
         assert all(set(rates["1"]) == {"red", "green", "blue"} for rates in report["rates"].values())
+    if script == "versus_commit.py":
+        (pair,) = report["pairs"]
+        assert pair["ratio"] == pytest.approx(pair["current"]["seconds"] / pair["base"]["seconds"])
+        assert report["base"] == "8698d99" and 0 < report["radial_error"]["current"] < 0.05
     if script == "weights.py":
         assert set(report["quadrature"][str(report["levels"][0])]) == {"trapezoid", "left"}
         assert len(report["overlap"]["rows"]) == 4 * 2  # four methods at two cloud sizes

@@ -8,7 +8,8 @@ import sys
 import pytest
 import torch
 
-from poe_demo.cli import COLOR_EXPERTS, main
+from poe_demo.cli import main
+from poe_demo.commands import COLOR_EXPERTS
 from poe_demo.evaluation import CHANNELS
 from poe_demo.experts.pretrained import CHECKPOINT_DIR
 from poe_demo.metrics import has_dominant_channel
@@ -94,7 +95,7 @@ def test_sample_writes_a_png(tmp_path, capsys):
 def test_sample_runs_the_chosen_color_expert_from_its_own_noise_with_its_steering_settings(
     tmp_path, capsys, monkeypatch, choice
 ):
-    import poe_demo.cli
+    import poe_demo.commands
     from poe_demo.data import sample_noise
 
     calls = []
@@ -103,7 +104,7 @@ def test_sample_runs_the_chosen_color_expert_from_its_own_noise_with_its_steerin
         calls.append((generative, x_init, kwargs))
         return annealed_importance_sampling(generative, reward, x_init, *args, **kwargs)
 
-    monkeypatch.setattr(poe_demo.cli, "annealed_importance_sampling", spy)
+    monkeypatch.setattr(poe_demo.commands, "annealed_importance_sampling", spy)
     code, out, _ = run(capsys, "sample", "--color-expert", choice, *TINY, "--out", str(tmp_path / "s.png"))
     assert code == 0 and (tmp_path / "s.png").exists() and "mean color" in out
     ((generative, x_init, kwargs),) = calls
@@ -345,3 +346,45 @@ def test_ctrl_c_ends_with_one_line_exit_130_and_leaves_previous_outputs(tmp_path
     assert slow.returncode == 130
     assert stderr.strip().splitlines()[-1] == "poe-demo: interrupted" and "Traceback" not in stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no new, partial or temporary file
+
+
+def test_the_parsers_names_are_the_librarys():
+    from poe_demo import cli
+    from poe_demo.data import PALETTE
+    from poe_demo.experts import TrainingConfig
+    from poe_demo.samplers import WEIGHTINGS
+    from poe_demo.smc import RESAMPLERS
+
+    assert cli.WEIGHTINGS == WEIGHTINGS
+    assert cli.RESAMPLERS == tuple(sorted(RESAMPLERS))
+    assert cli.PALETTE_NAMES == tuple(PALETTE)
+    assert cli.COLOR_EXPERT_NAMES == tuple(COLOR_EXPERTS)
+    assert cli.TRAIN_DEFAULTS == {"n_steps": TrainingConfig.n_steps, "seed": TrainingConfig.seed}
+
+
+def test_every_flag_has_help_and_shows_its_default():
+    from poe_demo.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    for name, command in sub.choices.items():
+        text = command.format_help()
+        for action in command._actions:
+            if action.dest == "help":
+                continue
+            assert action.help, f"{name} {action.option_strings} has no help text"
+            if action.default is not None and not action.required:
+                assert f"(default: {action.default})" in " ".join(text.split()), (name, action.option_strings)
+
+
+def test_help_answers_without_importing_torch():
+    # --help must start fast: torch, matplotlib and the trainers load only when a command runs
+    code = (
+        "import sys\n"
+        "from poe_demo.cli import main\n"
+        "try:\n    main(['sample', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'matplotlib', 'plotly') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "--color-expert" in done.stdout and done.stdout.strip().endswith("[]"), done.stdout

@@ -74,7 +74,7 @@ def test_sphere_experts_batches_the_axis_experts_or_lists_them(axis_experts):
 
 def test_baselines_get_the_annealed_runs_number_of_expert_evaluations(composed):
     # Count the clouds every expert call sees, for the annealed run and for each baseline; the
-    # baselines' Euler samples (T calls each) must cost at most the run's count, and within one
+    # baselines' Euler samples (T calls each) must cost at least the run's count, and within one
     # sample of it.
     from poe_demo.evaluation import best_of_n_trial, euler_samples_at_equal_cost, rejection_trial, steering_trial
 
@@ -99,4 +99,4 @@ def test_baselines_get_the_annealed_runs_number_of_expert_evaluations(composed):
             counts[trial.__name__] = sum(seen)
         n = euler_samples_at_equal_cost(n_particles, k, 8)
         assert counts["best_of_n_trial"] == counts["rejection_trial"] == n * 8
-        assert counts["steering_trial"] - 8 < n * 8 <= counts["steering_trial"]
+        assert counts["steering_trial"] <= n * 8 < counts["steering_trial"] + 8

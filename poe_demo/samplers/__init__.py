@@ -14,6 +14,7 @@ from .euler import EulerResult, euler
 from .langevin import langevin_dynamics
 from .rejection import RejectionResult, rejection_sampling
 from .transitions import (
+    METROPOLIS_RULES,
     Evaluation,
     combine,
     curvature,
@@ -21,6 +22,7 @@ from .transitions import (
     evaluate_each,
     langevin_refine,
     log_density_difference,
+    mala_log_alpha,
     ode_step,
     start_log_weights,
     summed_score,
@@ -34,6 +36,7 @@ from .weights import TEMPERINGS, mismatch_increment
 __all__ = [
     "AISResult",
     "Evaluation",
+    "METROPOLIS_RULES",
     "TEMPERINGS",
     "combine",
     "evaluate",
@@ -51,6 +54,7 @@ __all__ = [
     "langevin_dynamics",
     "langevin_refine",
     "log_density_difference",
+    "mala_log_alpha",
     "mismatch_increment",
     "ode_step",
     "rejection_sampling",

@@ -19,6 +19,7 @@ from torch import Tensor
 
 from ..experts.base import DiscriminativeExpert, GenerativeExpert
 from ..rng import rademacher_like, rand, randn_like
+from ..validation import check_choice
 
 __all__ = [
     "Evaluation",
@@ -36,7 +37,12 @@ __all__ = [
     "curvature",
     "langevin_refine",
     "log_density_difference",
+    "mala_log_alpha",
+    "METROPOLIS_RULES",
 ]
+
+# Quadratures of log p(z) - log p(x) for the Langevin steps' Metropolis test (see langevin_refine)
+METROPOLIS_RULES = ("simpson", "trapezoid")
 
 # Finite-difference size for the curvature probe, per coordinate; scores of our experts are
 # close to linear over this distance at every level (the sphere's radial score is linear in r).
@@ -216,14 +222,36 @@ def curvature(
     return kappa
 
 
-def log_density_difference(x: Tensor, y: Tensor, score_x: Tensor, score_y: Tensor) -> Tensor:
-    """log p(y) - log p(x) ~ <(s(x) + s(y)) / 2, y - x> per particle ``[L]``.
+def log_density_difference(
+    x: Tensor, y: Tensor, score_x: Tensor, score_y: Tensor, score_mid: Tensor | None = None
+) -> Tensor:
+    """log p(y) - log p(x), the line integral of the score along the segment from x to y, per particle ``[L]``.
 
-    The line integral of the score along the segment, by the trapezoid rule: exact when the
-    score is linear (Gaussian experts), and a second-order approximation otherwise. It lets a
-    Metropolis test run on experts that give scores but no densities.
+    Experts give scores but no densities, so a Metropolis test needs this integral by quadrature.
+    Without ``score_mid`` it is the trapezoid rule, <(s(x) + s(y)) / 2, y - x>: exact when the
+    score is linear (Gaussian experts), with an error of order |y - x|^3 times the score's second
+    derivative otherwise. With the score at the midpoint (x + y) / 2 it is Simpson's rule,
+    <(s(x) + 4 s(m) + s(y)) / 6, y - x>: exact up to cubic scores, error of order |y - x|^5.
     """
-    return 0.5 * ((score_x + score_y) * (y - x)).flatten(1).sum(1)
+    if score_mid is None:
+        return 0.5 * _dot(score_x + score_y, y - x)
+    return _dot(score_x + 4 * score_mid + score_y, y - x) / 6
+
+
+def mala_log_alpha(
+    x: Tensor, z: Tensor, score_x: Tensor, score_z: Tensor, h: float, score_mid: Tensor | None = None
+) -> Tensor:
+    """log p(z) q(x | z) / (p(x) q(z | x)), the Metropolis-Hastings ratio of a Langevin proposal ``[L]``.
+
+    q(z | x) = N(z; x + h s(x), 2h I), and log p(z) - log p(x) is :func:`log_density_difference`.
+    With the trapezoid rule (no ``score_mid``) every cross term cancels and
+    log alpha = h/4 (|s(x)|^2 - |s(z)|^2); Simpson's rule adds what the trapezoid misses,
+    2/3 <s(m) - (s(x) + s(z)) / 2, z - x> with m = (x + z) / 2, zero for linear scores.
+    """
+    log_alpha = h / 4 * (_dot(score_x, score_x) - _dot(score_z, score_z))
+    if score_mid is None:
+        return log_alpha
+    return log_alpha + 2 / 3 * _dot(score_mid - 0.5 * (score_x + score_z), z - x)
 
 
 @torch.no_grad()
@@ -234,15 +262,21 @@ def langevin_refine(
     n_steps: int,
     step_size: float,
     generator: torch.Generator | None = None,
+    metropolis: str = "simpson",
 ) -> tuple[Evaluation, Tensor]:
     """K Metropolis-adjusted Langevin (MALA) steps on prod_i p_{i,t}, step h = step_size / (kappa d^(1/3)).
 
     Proposal z = x + h s(x) + sqrt(2h) xi, xi ~ N(0, I), accepted with probability
     min(1, p(z) q(x | z) / (p(x) q(z | x))), q(z | x) = N(z; x + h s(x), 2h I). Experts give no
-    densities, so log p(z) - log p(x) is the trapezoid rule of :func:`log_density_difference`;
-    substituting z - x = h s(x) + sqrt(2h) xi, every cross term cancels and
-
-        log alpha = h/4 (|s(x)|^2 - |s(z)|^2).
+    densities, so log p(z) - log p(x) is a quadrature of the score along the step
+    (:func:`mala_log_alpha`): Simpson's rule (``metropolis="simpson"``, the default) or the
+    trapezoid rule. Both are exact for Gaussian experts (linear scores); Simpson's costs one
+    more evaluation of the scores per step, at the midpoint. The trapezoid's error is a bias in what the chain keeps,
+    not noise: it does not shrink with more levels, since h is set by the curvature, not by T.
+    Measured on a curved product (a two-mode mixture times a Gaussian and a reward,
+    ``tests/test_ais_weights.py``) it moved the mass of a mode by +0.010 at T = 256, several
+    standard errors, where Simpson's rule is within Monte Carlo error. ``metropolis="trapezoid"``
+    saves the extra evaluation where the scores are close to linear over a step.
 
     Unadjusted Langevin would be biased (on a Gaussian it inflates the variance by
     1 / (1 - h kappa / 2)); the test removes that. Scaling h by the curvature keeps the step
@@ -255,7 +289,7 @@ def langevin_refine(
     among the particles (:func:`curvature`). A fixed h makes the K steps a reversible kernel,
     which the annealed sampler's reward test relies on; a step set by each particle's own
     position would not be one (the reverse move would use another step). The largest curvature
-    keeps the sharpest particle stable and every step short enough for the trapezoid rule:
+    keeps the sharpest particle stable and every step short enough for the quadrature:
     measured on a mixture of a narrow and a wide mode, a step from the median of a few
     particles' curvatures moved mass between the modes (the fraction in the wide mode off by
     79 standard errors), from the largest it is within Monte Carlo error
@@ -270,20 +304,19 @@ def langevin_refine(
     accepted = torch.zeros(n_particles, dtype=x.dtype, device=x.device)
     if n_steps == 0:
         return start, accepted + 1
+    simpson = check_choice("metropolis", metropolis, METROPOLIS_RULES) == "simpson"
     kappa = float(curvature(experts, x, t, score, generator).max())
     h = step_size / (kappa * x[0].numel() ** (1 / 3))
-    score_norm2 = score.pow(2).flatten(1).sum(1)  # [L]
     for _ in range(n_steps):
         z = x + h * score + math.sqrt(2 * h) * randn_like(x, generator)
         at_z = evaluate(experts, z, t)
-        z_norm2 = at_z.score.pow(2).flatten(1).sum(1)
-        log_alpha = h / 4 * (score_norm2 - z_norm2)
+        midpoint_score = summed_score(experts, 0.5 * (x + z), t) if simpson else None
+        log_alpha = mala_log_alpha(x, z, score, at_z.score, h, midpoint_score)
         accept = torch.log(rand(n_particles, log_alpha, generator)) < log_alpha
         keep = accept.view(-1, *([1] * (x.ndim - 1)))
         x = torch.where(keep, z, x)
         score = torch.where(keep, at_z.score, score)
         velocity = torch.where(keep, at_z.velocity, velocity)
         mismatch = torch.where(accept, at_z.mismatch, mismatch)
-        score_norm2 = torch.where(accept, z_norm2, score_norm2)
         accepted += accept
     return Evaluation(x, velocity, score, mismatch), accepted / n_steps
