@@ -20,7 +20,7 @@ from .data import sample_noise
 from .experts import BatchedAxisExperts, ColorMeanExpert, ExactSphereExpert, GenerativeExpert, load_axis_experts
 from .metrics import has_dominant_channel
 from .rewards import ColorReward
-from .samplers import ais_evaluations_per_level, annealed_importance_sampling, euler, rejection_sampling
+from .samplers import ais_evaluations, annealed_importance_sampling, euler, rejection_sampling
 
 __all__ = [
     "CHANNELS",
@@ -113,13 +113,11 @@ def steering_trial(
 def euler_samples_at_equal_cost(n_particles: int, n_mcmc_steps: int, n_steps: int, metropolis: str = "simpson") -> int:
     """The fewest Euler samples that cost at least as many expert evaluations as one annealed run with L particles.
 
-    An annealed run evaluates the experts L times at the start and
-    :func:`~poe_demo.samplers.ais_evaluations_per_level` times at each later level but the last
-    (t = 0 needs none); an Euler sample costs one evaluation per level, T in all. N is rounded
-    up, so a baseline never gets less than the annealed run (at most T - 1 evaluations more).
+    An annealed run evaluates the experts :func:`~poe_demo.samplers.ais_evaluations` times; an
+    Euler sample costs one evaluation per level, T in all. N is rounded up, so a baseline never
+    gets less than the annealed run (at most T - 1 evaluations more).
     """
-    total = n_particles + (n_steps - 1) * ais_evaluations_per_level(n_particles, n_mcmc_steps, metropolis)
-    return -(-total // n_steps)
+    return -(-ais_evaluations(n_particles, n_steps, n_mcmc_steps, metropolis) // n_steps)
 
 
 def chance_per_cloud(

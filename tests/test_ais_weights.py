@@ -355,7 +355,7 @@ def test_two_expert_shortcut_equals_the_general_mismatch():
 def test_langevin_refinement_returns_the_evaluation_at_the_particles_it_keeps():
     # The next level's trapezoid starts from the mismatch at the particles MALA leaves behind.
     x = torch.randn(200, 1, generator=gen(7), dtype=torch.float64)
-    end, accepted = langevin_refine([E1, E2], evaluate([E1, E2], x, 0.3), 0.3, 3, 1.0, gen(8))
+    end, accepted, _ = langevin_refine([E1, E2], evaluate([E1, E2], x, 0.3), 0.3, 3, 1.0, gen(8))
     assert 0 < accepted.mean() < 1
     fresh = evaluate([E1, E2], end.x, 0.3)
     for field in ("velocity", "score", "mismatch"):

@@ -17,6 +17,7 @@ from poe_demo.samplers import (
     langevin_refine,
     log_density_difference,
     mala_log_alpha,
+    next_curvature,
     rejection_sampling,
     time_grid,
 )
@@ -144,7 +145,7 @@ def test_langevin_step_is_shared_and_set_by_the_sharpest_particle():
     with_narrow[0] = (1 - t) * -2.0
     moves = []
     for start in (alone, with_narrow):
-        end, _ = langevin_refine([mixture], evaluate([mixture], start, t), t, 1, 0.5, gen(21))
+        end, _, _ = langevin_refine([mixture], evaluate([mixture], start, t), t, 1, 0.5, gen(21))
         moves.append((end.x - start)[1:, 0])
     both = (moves[0] != 0) & (moves[1] != 0)  # accepted in both runs
     assert both.sum() >= 8
@@ -156,7 +157,7 @@ def test_langevin_step_is_shared_and_set_by_the_sharpest_particle():
 
 
 def test_ais_expert_evaluations_match_the_rejection_baselines_budget():
-    from poe_demo.samplers import ais_evaluations_per_level
+    from poe_demo.samplers import ais_evaluations
 
     class Counting(GaussianExpert):
         rows = 0
@@ -168,8 +169,7 @@ def test_ais_expert_evaluations_match_the_rejection_baselines_budget():
     for n_particles, k in [(5, 0), (5, 1), (3, 4)]:
         Counting.rows = 0
         annealed_importance_sampling(Counting(0.0, 1.0), None, torch.zeros(n_particles, 2), 10, k, generator=gen(22))
-        # the start is evaluated once; the last level (t = 0) needs no expert
-        assert Counting.rows == n_particles + 9 * ais_evaluations_per_level(n_particles, k)
+        assert Counting.rows == ais_evaluations(n_particles, 10, k)
 
 
 def test_curvature_of_a_gaussian_product_is_its_precision():
@@ -179,6 +179,54 @@ def test_curvature_of_a_gaussian_product_is_its_precision():
     torch.testing.assert_close(
         curvature([E1, E2], x, 0.3, score, gen(0)), torch.full((5,), precision, dtype=torch.float64)
     )
+
+
+def test_langevin_steps_measure_the_curvature_of_a_gaussian_product_for_free():
+    # The secant |s(z) - s(x)| / |z - x| of a linear score is its precision, whatever the step.
+    x = torch.randn(7, 3, dtype=torch.float64, generator=gen(30))
+    refined = langevin_refine([E1, E2], evaluate([E1, E2], x, 0.3), 0.3, 2, 0.5, gen(31))
+    precision = 1 / E1.marginal(0.3)[1] ** 2 + 1 / E2.marginal(0.3)[1] ** 2
+    torch.testing.assert_close(refined.curvature, torch.full((7,), precision, dtype=torch.float64))
+
+
+def test_the_carried_curvature_never_lets_the_step_outgrow_a_gaussian_level():
+    # kappa_t t^2 never grows as t falls for Gaussian data, so kappa (t / t_next)^2 bounds the next
+    # level's curvature; for data concentrated on a point (std -> 0) the bound is tight.
+    times = time_grid(32).tolist()
+    for std in (2.0, 0.5, 0.05, 1e-4):
+        kappa = [1 / GaussianExpert(0.3, std).marginal(t)[1] ** 2 for t in times[:-1]]
+        for k in range(len(kappa) - 1):
+            carried = next_curvature(kappa[k], times[k], times[k + 1])
+            assert kappa[k + 1] <= carried * (1 + 1e-12)
+            if std == 1e-4 and times[k + 1] > 0.01:
+                assert carried == pytest.approx(kappa[k + 1], rel=1e-3)
+    assert next_curvature(None, 0.5, 0.4) is None and next_curvature(0.0, 0.5, 0.4) is None
+    assert next_curvature(float("nan"), 0.5, 0.4) is None
+
+
+def test_the_sampler_probes_the_curvature_once_and_then_carries_it():
+    # A spy on langevin_refine: the first Langevin level gets no kappa (it probes), every later level
+    # the previous level's secant curvature times (t / t_next)^2, which for Gaussians is the precision.
+    import poe_demo.samplers.ais as ais
+
+    seen = []
+    real = ais.langevin_refine
+
+    def spy(experts, start, t, *args):
+        seen.append((t, args[-1]))
+        return real(experts, start, t, *args)
+
+    try:
+        ais.langevin_refine = spy
+        annealed_importance_sampling(
+            [E1, E2], None, torch.randn(50, 2, generator=gen(32), dtype=torch.float64), 12, 2, generator=gen(33)
+        )
+    finally:
+        ais.langevin_refine = real
+    assert seen[0][1] is None and all(kappa is not None for _, kappa in seen[1:])
+    for (t, _), (t_next, kappa) in zip(seen, seen[1:]):
+        precision = lambda s: 1 / E1.marginal(s)[1] ** 2 + 1 / E2.marginal(s)[1] ** 2  # noqa: E731
+        assert kappa == pytest.approx(precision(t) * (t / t_next) ** 2, rel=1e-9)
 
 
 def test_trapezoid_density_difference_is_exact_for_gaussians():
@@ -192,7 +240,7 @@ def test_langevin_keeps_a_gaussian_target_at_every_step_size():
     mean, std = E2.marginal(0.4)
     x = mean + std * torch.randn(40_000, 1, generator=g, dtype=torch.float64)
     for step_size in (0.1, 1.0, 1.9):
-        end, accepted = langevin_refine([E2], evaluate([E2], x, 0.4), 0.4, 5, step_size, g)
+        end, accepted, _ = langevin_refine([E2], evaluate([E2], x, 0.4), 0.4, 5, step_size, g)
         y = end.x
         n = len(y)
         torch.testing.assert_close(end.velocity, E2.velocity(y, 0.4))
@@ -331,7 +379,7 @@ def test_langevin_acceptance_holds_steady_as_the_dimension_grows(d):
     mean, std, _ = gaussian_product([E1.marginal(t)[0], E2.marginal(t)[0]], [E1.marginal(t)[1], E2.marginal(t)[1]])
     g = gen(40 + d)
     x = mean + std * torch.randn(400, d, generator=g, dtype=torch.float64)
-    _, accepted = langevin_refine([E1, E2], evaluate([E1, E2], x, t), t, 10, 0.5, g)
+    _, accepted, _ = langevin_refine([E1, E2], evaluate([E1, E2], x, t), t, 10, 0.5, g)
     assert 0.8 < accepted.mean().item() < 0.97
 
 

@@ -4,10 +4,11 @@ from .ais import (
     WEIGHTINGS,
     AISResult,
     AISState,
-    ais_evaluations_per_level,
+    ais_evaluations,
     ais_init,
     ais_level,
     annealed_importance_sampling,
+    next_curvature,
     resample_state,
 )
 from .euler import EulerResult, euler
@@ -16,6 +17,7 @@ from .rejection import RejectionResult, rejection_sampling
 from .transitions import (
     METROPOLIS_RULES,
     Evaluation,
+    Refinement,
     combine,
     curvature,
     evaluate,
@@ -36,6 +38,7 @@ from .weights import TEMPERINGS, mismatch_increment
 __all__ = [
     "AISResult",
     "Evaluation",
+    "Refinement",
     "METROPOLIS_RULES",
     "TEMPERINGS",
     "combine",
@@ -45,7 +48,7 @@ __all__ = [
     "EulerResult",
     "RejectionResult",
     "WEIGHTINGS",
-    "ais_evaluations_per_level",
+    "ais_evaluations",
     "ais_init",
     "ais_level",
     "annealed_importance_sampling",
@@ -56,6 +59,7 @@ __all__ = [
     "log_density_difference",
     "mala_log_alpha",
     "mismatch_increment",
+    "next_curvature",
     "ode_step",
     "rejection_sampling",
     "start_log_weights",

@@ -91,9 +91,10 @@ __all__ = [
     "WEIGHTINGS",
     "ais_init",
     "ais_level",
+    "next_curvature",
     "resample_state",
     "annealed_importance_sampling",
-    "ais_evaluations_per_level",
+    "ais_evaluations",
 ]
 
 WEIGHTINGS = ("incremental", "paper")
@@ -110,6 +111,7 @@ class AISState:
     log_weights: Tensor  # [L] normalised: logsumexp = 0
     log_normalizer: float  # running estimate of log Z ("incremental")
     t: float
+    curvature: float | None = None  # largest secant curvature the Langevin steps met at t (None before any)
 
 
 # the fields resampling copies from the ancestors (log_weights are reset instead)
@@ -193,6 +195,24 @@ def ais_init(
     return AISState(x_init, at_x.velocity, at_x.mismatch, log_reward, normalized(log_w, 1.0), log_z, 1.0)
 
 
+def next_curvature(curvature: float | None, t: float, t_next: float) -> float | None:
+    """The curvature that sets the Langevin step at t_next, from the one measured at t: kappa (t / t_next)^2.
+
+    Each Langevin step measures the secant curvature |s(z) - s(x)| / |z - x| of the summed score
+    for free (:func:`~poe_demo.samplers.transitions.langevin_refine`), so the sampler needs no
+    extra evaluation to probe it at the next level. The curvature grows as t falls: on our path
+    an expert's marginal at t is its data blurred by N(0, t^2 I), so it is at most 1/t^2, and
+    for Gaussian data kappa_t t^2 = 1 / (1 + ((1 - t) / t)^2 sigma^2) never grows as t falls,
+    i.e. kappa grows by at most (t / t_next)^2 from one level to the next; it grows by exactly
+    that where the data are concentrated (points, the sphere's surface). Scaling by the largest
+    growth keeps the step from outgrowing the next level. None (at the first Langevin level, or
+    when the measurement is not a finite positive number) means: probe at t_next.
+    """
+    if curvature is None or not (math.isfinite(curvature) and curvature > 0):
+        return None
+    return curvature * (t / t_next) ** 2
+
+
 @torch.no_grad()
 def ais_level(
     state: AISState,
@@ -222,14 +242,24 @@ def ais_level(
     at_w, r_w = _observe(generative, discriminative, w, t_next)
     velocity, mismatch = (None, None) if at_w is None else (at_w.velocity, at_w.mismatch)
     moves = at_w is not None and n_mcmc_steps > 0
+    kappa = next_curvature(state.curvature, state.t, t_next) if moves else None
     if weighting == "paper":  # move, then weigh by the current reward
         if not moves:
             return AISState(w, velocity, mismatch, r_w, normalized(r_w, t_next), state.log_normalizer, t_next), 1.0
-        at_z, accepted = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator, metropolis)
-        r_z = _reward(discriminative, at_z, t_next)
+        refined = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator, metropolis, kappa)
+        at_z, r_z = refined.at, _reward(discriminative, refined.at, t_next)
         return (
-            AISState(at_z.x, at_z.velocity, at_z.mismatch, r_z, normalized(r_z, t_next), state.log_normalizer, t_next),
-            float(accepted.mean()),
+            AISState(
+                at_z.x,
+                at_z.velocity,
+                at_z.mismatch,
+                r_z,
+                normalized(r_z, t_next),
+                state.log_normalizer,
+                t_next,
+                float(refined.curvature.max()),
+            ),
+            float(refined.accepted.mean()),
         )
 
     # incremental: weigh at the ODE output, then move with a kernel that keeps the weighted target
@@ -243,7 +273,8 @@ def ais_level(
     state = AISState(w, velocity, mismatch, r_w, log_weights, state.log_normalizer + float(log_ratio), t_next)
     if not moves:
         return state, 1.0
-    at_z, accepted = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator, metropolis)
+    refined = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator, metropolis, kappa)
+    at_z, accepted = refined.at, refined.accepted
     r_z = _reward(discriminative, at_z, t_next)
     # [L]; always true without rewards; a particle of zero weight (r_w = -inf) may move or not, it does not count
     keep_move = torch.log(rand(len(r_z), r_z, generator)) < tempered(lam_next, r_z) - tempered(lam_next, r_w)
@@ -254,6 +285,7 @@ def ais_level(
         velocity=torch.where(keep, at_z.velocity, velocity),
         mismatch=torch.where(keep_move, at_z.mismatch, mismatch),
         log_reward=torch.where(keep_move, r_z, r_w),
+        curvature=float(refined.curvature.max()),
     )
     return state, float((accepted * keep_move).mean())
 
@@ -375,9 +407,16 @@ def annealed_importance_sampling(
     )
 
 
-def ais_evaluations_per_level(n_particles: int, n_mcmc_steps: int, metropolis: str = "simpson") -> int:
-    """States at which one level of :func:`ais_level` evaluates the experts: L at the ODE output,
-    and with K > 0 Langevin steps, L for the curvature probe and per step L at the proposal (and
-    L at its midpoint with ``metropolis="simpson"``)."""
+def ais_evaluations(n_particles: int, n_steps: int, n_mcmc_steps: int, metropolis: str = "simpson") -> int:
+    """States at which one run of :func:`annealed_importance_sampling` evaluates the generative experts.
+
+    L at the start (t = 1); then at each of the T - 1 levels with t > 0, L at the ODE output and,
+    with K > 0 Langevin steps, L per step at the proposal (and L at its midpoint with
+    ``metropolis="simpson"``); the first of those levels also probes the curvature (L more),
+    which later levels carry from the previous one (:func:`next_curvature`). The last level,
+    t = 0, needs none. Counted with a spy in ``tests/test_samplers.py``.
+    """
     per_step = 2 if check_choice("metropolis", metropolis, METROPOLIS_RULES) == "simpson" else 1
-    return n_particles * (1 + per_step * n_mcmc_steps + (1 if n_mcmc_steps > 0 else 0))
+    moving = n_steps - 1
+    probe = n_particles if n_mcmc_steps > 0 and moving > 0 else 0
+    return n_particles + moving * n_particles * (1 + per_step * n_mcmc_steps) + probe

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import torch
 from torch import Tensor
@@ -35,6 +35,7 @@ __all__ = [
     "raise_nonfinite",
     "ode_step",
     "curvature",
+    "Refinement",
     "langevin_refine",
     "log_density_difference",
     "mala_log_alpha",
@@ -254,6 +255,14 @@ def mala_log_alpha(
     return log_alpha + 2 / 3 * _dot(score_mid - 0.5 * (score_x + score_z), z - x)
 
 
+class Refinement(NamedTuple):
+    """What :func:`langevin_refine` returns."""
+
+    at: Evaluation  # the experts evaluated at the final particles
+    accepted: Tensor  # [L] fraction of the K proposals accepted, per particle
+    curvature: Tensor  # [L] largest secant curvature |s(z) - s(x)| / |z - x| over the proposals, per particle
+
+
 @torch.no_grad()
 def langevin_refine(
     experts: Sequence[GenerativeExpert],
@@ -263,7 +272,8 @@ def langevin_refine(
     step_size: float,
     generator: torch.Generator | None = None,
     metropolis: str = "simpson",
-) -> tuple[Evaluation, Tensor]:
+    kappa: float | None = None,
+) -> Refinement:
     """K Metropolis-adjusted Langevin (MALA) steps on prod_i p_{i,t}, step h = step_size / (kappa d^(1/3)).
 
     Proposal z = x + h s(x) + sqrt(2h) xi, xi ~ N(0, I), accepted with probability
@@ -271,12 +281,13 @@ def langevin_refine(
     densities, so log p(z) - log p(x) is a quadrature of the score along the step
     (:func:`mala_log_alpha`): Simpson's rule (``metropolis="simpson"``, the default) or the
     trapezoid rule. Both are exact for Gaussian experts (linear scores); Simpson's costs one
-    more evaluation of the scores per step, at the midpoint. The trapezoid's error is a bias in what the chain keeps,
-    not noise: it does not shrink with more levels, since h is set by the curvature, not by T.
-    Measured on a curved product (a two-mode mixture times a Gaussian and a reward,
-    ``tests/test_ais_weights.py``) it moved the mass of a mode by +0.010 at T = 256, several
-    standard errors, where Simpson's rule is within Monte Carlo error. ``metropolis="trapezoid"``
-    saves the extra evaluation where the scores are close to linear over a step.
+    more evaluation of the scores per step, at the midpoint. The trapezoid's error is a bias in
+    what the chain keeps, not noise: it does not shrink with more levels, since h is set by the
+    curvature, not by T. Measured on a curved product (a two-mode mixture times a Gaussian and a
+    reward, ``tests/test_ais_weights.py``) it moved the mass of a mode by +0.010 at T = 256,
+    several standard errors, where Simpson's rule is within Monte Carlo error.
+    ``metropolis="trapezoid"`` saves the extra evaluation where the scores are close to linear
+    over a step.
 
     Unadjusted Langevin would be biased (on a Gaussian it inflates the variance by
     1 / (1 - h kappa / 2)); the test removes that. Scaling h by the curvature keeps the step
@@ -286,32 +297,40 @@ def langevin_refine(
     1998); for a 1-D state the rule is h = step_size / kappa.
 
     One h serves every particle and all K steps of the level, set by the largest curvature
-    among the particles (:func:`curvature`). A fixed h makes the K steps a reversible kernel,
-    which the annealed sampler's reward test relies on; a step set by each particle's own
-    position would not be one (the reverse move would use another step). The largest curvature
-    keeps the sharpest particle stable and every step short enough for the quadrature:
-    measured on a mixture of a narrow and a wide mode, a step from the median of a few
-    particles' curvatures moved mass between the modes (the fraction in the wide mode off by
+    among the particles: ``kappa`` if given (the annealed sampler carries it from the previous
+    level, :func:`~poe_demo.samplers.ais.next_curvature`), else measured here by
+    :func:`curvature`, at the cost of one more evaluation. A fixed h makes the K steps a
+    reversible kernel, which the annealed sampler's reward test relies on; a step set by each
+    particle's own position would not be one (the reverse move would use another step). The
+    largest curvature keeps the sharpest particle stable and every step short enough for the
+    quadrature: measured on a mixture of a narrow and a wide mode, a step from the median of a
+    few particles' curvatures moved mass between the modes (the fraction in the wide mode off by
     79 standard errors), from the largest it is within Monte Carlo error
     (``tests/test_samplers.py``). The shared h depends on the population through one number,
     the usual compromise of adaptive SMC.
 
-    ``start`` is :func:`evaluate` at the starting particles. Returns the evaluation at the final
-    particles and the fraction of steps accepted per particle ``[L]``.
+    ``start`` is :func:`evaluate` at the starting particles. Every proposal also measures, for
+    free, the secant curvature |s(z) - s(x)| / |z - x| (for a Gaussian exactly its precision,
+    like :func:`curvature`), which the sampler uses to set the next level's step.
     """
     x, score, velocity, mismatch = start.x, start.score, start.velocity, start.mismatch
     n_particles = x.shape[0]
     accepted = torch.zeros(n_particles, dtype=x.dtype, device=x.device)
+    secant = torch.zeros_like(accepted)
     if n_steps == 0:
-        return start, accepted + 1
+        return Refinement(start, accepted + 1, secant)
     simpson = check_choice("metropolis", metropolis, METROPOLIS_RULES) == "simpson"
-    kappa = float(curvature(experts, x, t, score, generator).max())
+    if kappa is None:
+        kappa = float(curvature(experts, x, t, score, generator).max())
+    elif not (math.isfinite(kappa) and kappa > 0):
+        raise ValueError(f"kappa must be a finite curvature > 0, got {kappa!r}")
     h = step_size / (kappa * x[0].numel() ** (1 / 3))
     for _ in range(n_steps):
         z = x + h * score + math.sqrt(2 * h) * randn_like(x, generator)
         at_z = evaluate(experts, z, t)
         midpoint_score = summed_score(experts, 0.5 * (x + z), t) if simpson else None
         log_alpha = mala_log_alpha(x, z, score, at_z.score, h, midpoint_score)
+        secant = torch.maximum(secant, _per_particle_norm(at_z.score - score) / _per_particle_norm(z - x))
         accept = torch.log(rand(n_particles, log_alpha, generator)) < log_alpha
         keep = accept.view(-1, *([1] * (x.ndim - 1)))
         x = torch.where(keep, z, x)
@@ -319,4 +338,4 @@ def langevin_refine(
         velocity = torch.where(keep, at_z.velocity, velocity)
         mismatch = torch.where(accept, at_z.mismatch, mismatch)
         accepted += accept
-    return Evaluation(x, velocity, score, mismatch), accepted / n_steps
+    return Refinement(Evaluation(x, velocity, score, mismatch), accepted / n_steps, secant)
