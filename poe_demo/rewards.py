@@ -36,17 +36,31 @@ class ColorReward:
 
 
 class GaussianReward:
-    """log r(x) = -sum_d (x_d - mean)^2 / (2 std^2): a Gaussian-shaped reward for known-answer tests."""
+    """log r(x) = -sum_d (x_d - mean)^2 / (2 std^2): a Gaussian-shaped reward for known-answer tests.
 
-    def __init__(self, mean: float, std: float):
+    With ``coordinate`` = c it looks at one coordinate of states ``[L, d]`` only:
+    log r(x) = -(x_c - mean)^2 / (2 std^2).
+    """
+
+    def __init__(self, mean: float, std: float, coordinate: int | None = None):
         if not math.isfinite(mean):
             raise ValueError(f"mean must be a finite number, got {mean!r}")
         if not 0 < std < math.inf:
             raise ValueError(f"std must be a finite number > 0, got {std!r}")
-        self.mean, self.std = float(mean), float(std)
+        if coordinate is not None and (isinstance(coordinate, bool) or not isinstance(coordinate, int)):
+            raise TypeError(f"coordinate must be an int or None, got {coordinate!r}")
+        self.mean, self.std, self.coordinate = float(mean), float(std), coordinate
 
     def __repr__(self) -> str:
-        return f"GaussianReward(mean={self.mean}, std={self.std})"
+        on = "" if self.coordinate is None else f", coordinate={self.coordinate}"
+        return f"GaussianReward(mean={self.mean}, std={self.std}{on})"
 
     def log_reward(self, x: Tensor) -> Tensor:
+        if self.coordinate is not None:
+            if x.ndim != 2 or not 0 <= self.coordinate < x.shape[1]:
+                raise ValueError(
+                    f"GaussianReward(coordinate={self.coordinate}) needs states [L, d] with d > {self.coordinate}, "
+                    f"got {tuple(x.shape)}"
+                )
+            x = x[:, self.coordinate : self.coordinate + 1]
         return -((x - self.mean) ** 2).flatten(1).sum(1) / (2 * self.std**2)

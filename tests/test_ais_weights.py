@@ -20,7 +20,6 @@ from poe_demo.experts import (
     GaussianExpert,
     GaussianMixtureExpert,
     gaussian_product,
-    mixture_flow,
     von_mises_fisher_mean,
 )
 from poe_demo.rewards import GaussianReward
@@ -38,6 +37,7 @@ from poe_demo.samplers import (
     start_log_weights,
     velocity_mismatch,
 )
+from poe_demo.two_modes import exact_answer, two_mode_experts, two_mode_reward, two_mode_run
 
 E1, E2 = GaussianExpert(-0.7, 0.8), GaussianExpert(1.3, 0.5)
 REWARD = GaussianReward(1.0, 0.5)
@@ -165,85 +165,39 @@ def test_ais_finds_the_mode_masses_of_a_mixture_times_a_gaussian(n_mcmc_steps):
     assert_within(masses, right, allowance=1.0 / 128)  # measured bias: +0.005 (K = 0), -0.004 (K = 3)
 
 
-class IsotropicMixture:
-    """Data sum_k w_k N(mu_k, sigma_k^2 I) in d dimensions, exact flow (experts.mixture_flow)."""
-
-    def __init__(self, means, stds, weights):
-        self.means = torch.tensor(means, dtype=torch.float64)
-        self.stds = torch.tensor(stds, dtype=torch.float64)
-        self.log_weights = torch.tensor(weights, dtype=torch.float64).log()
-
-    def velocity_and_score(self, x, t):
-        return mixture_flow(x, t, self.means, self.stds, self.log_weights)
-
-    def velocity(self, x, t):
-        return self.velocity_and_score(x, t)[0]
-
-    def score(self, x, t):
-        return self.velocity_and_score(x, t)[1]
+def test_the_two_mode_products_closed_form_is_the_audited_one():
+    assert exact_answer() == pytest.approx((0.14885, -4.93004), abs=5e-6)
 
 
-class FirstCoordinateReward:
-    """log r(x) = -(x_1 + 1)^2 / 2: a N(-1, 1)-shaped reward on the first coordinate only."""
-
-    def log_reward(self, x):
-        return -0.5 * (x[:, 0] + 1) ** 2
-
-
-def bimodal_product_truth():
-    """P(x_1 > 0) and log Z of [0.5 N((-2,0), 0.4^2 I) + 0.5 N((2,0), 0.7^2 I)] N((0.5,0.3), 1.5^2 I) exp(r).
-
-    Per component and coordinate a product of Gaussians (exp(r) = sqrt(2 pi) N(x_1; -1, 1)), so the
-    target is a two-component mixture with closed-form weights."""
-    log_masses, first = [], []
-    for mean, std in (((-2.0, 0.0), 0.4), ((2.0, 0.0), 0.7)):
-        log_mass, marginal = math.log(0.5) + 0.5 * math.log(2 * math.pi), None
-        for axis, (m, m_b) in enumerate(zip(mean, (0.5, 0.3))):
-            means, stds = ([m, m_b, -1.0], [std, 1.5, 1.0]) if axis == 0 else ([m, m_b], [std, 1.5])
-            mu, sd, log_z = gaussian_product(means, stds)
-            log_mass += log_z
-            marginal = marginal or (mu, sd)
-        log_masses.append(log_mass)
-        first.append(marginal)
-    log_z = torch.logsumexp(torch.tensor(log_masses), 0).item()
-    p_right = sum(
-        math.exp(lm - log_z) * 0.5 * math.erfc(-mu / (sd * math.sqrt(2))) for lm, (mu, sd) in zip(log_masses, first)
+def test_the_two_mode_product_closed_form_against_quadrature():
+    # An independent check of exact_answer: integrate A B exp(r) on a fine grid.
+    a, b = two_mode_experts()
+    grid = torch.linspace(-9, 9, 1201, dtype=torch.float64)
+    xy = torch.cartesian_prod(grid, grid)
+    log_a = torch.logsumexp(
+        a.log_weights - 0.5 * ((xy[:, None] - a.means) ** 2).sum(-1) / a.stds**2 - torch.log(2 * math.pi * a.stds**2),
+        dim=1,
     )
-    return p_right, log_z
-
-
-def test_bimodal_product_truth_is_the_audited_one():
-    assert bimodal_product_truth() == pytest.approx((0.14885, -4.93004), abs=5e-6)
+    log_b = -0.5 * ((xy - b.means[0]) ** 2).sum(-1) / b.stds[0] ** 2 - torch.log(2 * math.pi * b.stds[0] ** 2)
+    density = (log_a + log_b + two_mode_reward().log_reward(xy)).exp() * (grid[1] - grid[0]) ** 2
+    p_right, log_z = exact_answer()
+    assert density.sum().log().item() == pytest.approx(log_z, abs=1e-6)
+    assert (density * (xy[:, 0] > 0)).sum().item() / density.sum().item() == pytest.approx(p_right, abs=1e-3)
 
 
 def test_langevin_keeps_a_curved_product_with_simpson_but_not_with_the_trapezoid():
-    # Two-mode expert times a wide Gaussian times a reward, K = 3: the Metropolis test with the
-    # trapezoid density ratio keeps a slightly wrong target, and more levels do not remove it
-    # (measured, 12 seeds x 4000 particles: P error +0.0127 +- 0.0026 at T = 64, +0.0104 +- 0.0016
-    # at T = 256). Simpson's rule: +0.0001 +- 0.0025 and +0.0001 +- 0.0015.
-    p_right, log_z = bimodal_product_truth()
-    experts = [
-        IsotropicMixture([[-2.0, 0.0], [2.0, 0.0]], [0.4, 0.7], [0.5, 0.5]),
-        IsotropicMixture([[0.5, 0.3]], [1.5], [1.0]),
-    ]
+    # Two-mode expert times a wide Gaussian times a reward, K = 3 (poe_demo.two_modes): the
+    # Metropolis test with the trapezoid density ratio keeps a slightly wrong target, and more
+    # levels do not remove it (benchmarks/weights.py measures it against T); Simpson's rule is
+    # within Monte Carlo error. Tolerances from the spread of 12 independent runs.
+    p_right, log_z = exact_answer()
     n_steps, errors = 64, {}
     for rule in ("simpson", "trapezoid"):
-        runs = [
-            annealed_importance_sampling(
-                experts,
-                FirstCoordinateReward(),
-                torch.randn(4000, 2, generator=gen(400 + s), dtype=torch.float64),
-                n_steps,
-                3,
-                generator=gen(500 + s),
-                metropolis=rule,
-            )
-            for s in range(12)
-        ]
-        errors[rule] = [(r.log_weights.exp() * (r.particles[:, 0] > 0)).sum().item() - p_right for r in runs]
+        runs = [two_mode_run(400 + s, n_steps, 3, rule) for s in range(12)]
+        errors[rule] = [mass - p_right for mass, _ in runs]
         if rule == "simpson":
-            assert_within([e + p_right for e in errors[rule]], p_right)
-            assert_within([r.log_normalizer for r in runs], log_z, allowance=1.5 / n_steps)
+            assert_within([mass for mass, _ in runs], p_right)
+            assert_within([log_z_run for _, log_z_run in runs], log_z, allowance=1.5 / n_steps)
     biased = torch.tensor(errors["trapezoid"])
     assert biased.mean() > 2 * biased.std() / math.sqrt(len(biased)), biased  # the bias Simpson removes
 

@@ -15,6 +15,7 @@ from poe_demo.experts import (
     GaussianExpert,
     GaussianMixtureExpert,
     GenerativeExpert,
+    IsotropicMixtureExpert,
     TrainingConfig,
     gaussian_product,
     sphere_posterior_mean,
@@ -244,6 +245,27 @@ def test_mixture_velocity_and_score_satisfy_the_gaussian_noise_conversion(t):
     expert = GaussianMixtureExpert([-2.0, 1.5], [0.3, 0.6], [0.3, 0.7])
     x = torch.linspace(-4, 4, 33, dtype=torch.float64)
     torch.testing.assert_close(score_from_velocity(x, expert.velocity(x, t), t), expert.score(x, t))
+
+
+@pytest.mark.parametrize("t", [0.05, 0.4, 0.9])
+def test_isotropic_mixture_score_is_the_gradient_of_its_log_density_in_the_plane(t):
+    # p_t = sum_k w_k N((1 - t) mu_k, s_k^2 I), s_k^2 = (1 - t)^2 sigma_k^2 + t^2, written out here
+    expert = IsotropicMixtureExpert([[-2.0, 0.0], [2.0, 1.0]], [0.4, 0.7], [0.3, 0.7])
+    x = torch.randn(16, 2, dtype=torch.float64, generator=gen(5)).mul(2).requires_grad_(True)
+    var = (1 - t) ** 2 * expert.stds**2 + t**2
+    log_p = torch.logsumexp(
+        expert.log_weights - 0.5 * ((x[:, None] - (1 - t) * expert.means) ** 2).sum(-1) / var - torch.log(var), dim=1
+    )
+    (grad,) = torch.autograd.grad(log_p.sum(), x)
+    torch.testing.assert_close(expert.score(x.detach(), t), grad)
+    torch.testing.assert_close(score_from_velocity(x.detach(), expert.velocity(x.detach(), t), t), grad)
+
+
+def test_isotropic_mixture_refuses_mismatched_shapes():
+    with pytest.raises(ValueError, match=r"means must be \[K, d\]"):
+        IsotropicMixtureExpert([[0.0, 0.0]], [1.0, 2.0])
+    with pytest.raises(ValueError, match="must be > 0"):
+        IsotropicMixtureExpert([[0.0], [1.0]], [1.0, 0.0])
 
 
 def test_relative_velocity_error_is_zero_for_the_reference_and_one_for_zero():

@@ -43,6 +43,16 @@ def test_gaussian_reward_sums_over_coordinates():
     torch.testing.assert_close(r, torch.tensor([-2.0, -2.0]))
 
 
+def test_gaussian_reward_on_one_coordinate_ignores_the_others():
+    x = torch.tensor([[1.0, 5.0], [0.0, -3.0]])
+    torch.testing.assert_close(GaussianReward(1.0, 0.5, coordinate=0).log_reward(x), torch.tensor([0.0, -2.0]))
+    torch.testing.assert_close(GaussianReward(1.0, 0.5, coordinate=1).log_reward(x), torch.tensor([-32.0, -32.0]))
+    with pytest.raises(ValueError, match=r"needs states \[L, d\] with d > 2, got \(2, 2\)"):
+        GaussianReward(0.0, 1.0, coordinate=2).log_reward(x)
+    with pytest.raises(TypeError, match="coordinate must be an int"):
+        GaussianReward(0.0, 1.0, coordinate=0.5)
+
+
 def test_rewards_refuse_non_finite_parameters_and_wrong_shapes():
     import math
 

@@ -469,3 +469,27 @@ def test_oversized_runs_are_refused_before_allocating():
         annealed_importance_sampling(E1, None, torch.zeros(4, 1), 10**12, 1, keep_trajectory=True)
     with pytest.raises(ValueError, match="euler with state"):
         euler(E1, torch.zeros(4, 1), 10**12)
+
+
+# --- devices ----------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (skipped on the CPU-only CI)")
+def test_the_sampler_runs_on_cuda_where_the_particles_live():
+    from poe_demo.data import sample_noise
+    from poe_demo.evaluation import sphere_experts
+    from poe_demo.experts import load_axis_experts
+    from poe_demo.metrics import radial_error
+    from poe_demo.rewards import ColorReward
+
+    cuda = torch.device("cuda")
+    g = torch.Generator(device=cuda).manual_seed(0)
+    x = torch.randn(20_000, 1, generator=g, device=cuda, dtype=torch.float64)
+    r = annealed_importance_sampling([E1, E2], None, x, 64, 3, generator=g)
+    assert r.particles.device.type == "cuda" and r.log_weights.device.type == "cuda"
+    mean = (r.log_weights.exp() * r.particles[:, 0]).sum().item()
+    assert abs(mean - PRODUCT_MEAN) < Z * PRODUCT_STD / math.sqrt(len(x)) + 1.5 / 64
+    experts = sphere_experts(load_axis_experts(device=cuda))
+    noise = sample_noise(4, 128, generator=torch.Generator().manual_seed(1)).to(cuda)
+    r = annealed_importance_sampling(experts, ColorReward("red"), noise, 32, 1, generator=g)
+    assert r.particles.device.type == "cuda" and float(radial_error(r.particles).mean()) < 0.05

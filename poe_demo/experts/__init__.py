@@ -4,7 +4,7 @@ from .adapters import DiscreteSchedule, FlowSchedule, ModelExpert, from_diffuser
 from .axis import AxisFlowExpert, BatchedAxisExperts, TrainingConfig, radial_features, train_axis_expert
 from .base import DiscriminativeExpert, GenerativeExpert
 from .color import PALETTE_NOISE_SPREAD, ColorMeanExpert, ColorMixtureExpert
-from .gaussian import GaussianExpert, GaussianMixtureExpert, gaussian_product, mixture_flow
+from .gaussian import GaussianExpert, GaussianMixtureExpert, IsotropicMixtureExpert, gaussian_product, mixture_flow
 from .pretrained import CheckpointError, load_axis_experts, save_axis_experts, train_and_save
 from .sphere import ExactSphereExpert, sphere_posterior_mean, von_mises_fisher_mean
 
@@ -21,6 +21,7 @@ __all__ = [
     "GaussianExpert",
     "GaussianMixtureExpert",
     "GenerativeExpert",
+    "IsotropicMixtureExpert",
     "ModelExpert",
     "PALETTE_NOISE_SPREAD",
     "TrainingConfig",

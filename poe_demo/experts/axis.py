@@ -8,7 +8,7 @@ coordinates as noise; the three together move every coordinate.
 
 :class:`BatchedAxisExperts` evaluates several axis experts as one expert: the same velocities
 and scores as summing them one by one, from a single call that computes their shared input
-features once. The annealed sampler calls the experts several times per level (five at K = 3),
+features once. The annealed sampler calls the experts 1 + 2K times per level (seven at K = 3),
 so this is where its time goes.
 """
 

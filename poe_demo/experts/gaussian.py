@@ -16,7 +16,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["GaussianExpert", "GaussianMixtureExpert", "gaussian_product", "mixture_flow"]
+__all__ = ["GaussianExpert", "GaussianMixtureExpert", "IsotropicMixtureExpert", "gaussian_product", "mixture_flow"]
 
 
 class GaussianExpert:
@@ -137,3 +137,35 @@ class GaussianMixtureExpert:
 
     def velocity(self, x: Tensor, t: float) -> Tensor:
         return self.velocity_and_score(x, t)[0]
+
+
+class IsotropicMixtureExpert:
+    """Generative expert on states ``[L, d]`` with data sum_k w_k N(mu_k, sigma_k^2 I): modes in d dimensions.
+
+    Unlike :class:`GaussianMixtureExpert`, whose coordinates are independent 1-D mixtures, all d
+    coordinates share one choice of component, so the modes are points of R^d and the score bends
+    between them. Exact velocity and score by :func:`mixture_flow`.
+    """
+
+    def __init__(self, means: Sequence[Sequence[float]], stds: Sequence[float], weights: Sequence[float] | None = None):
+        self.means = torch.as_tensor(means, dtype=torch.float64)  # [K, d]
+        self.stds = torch.as_tensor(stds, dtype=torch.float64)  # [K]
+        k = len(self.stds)
+        weights = torch.full((k,), 1.0 / k, dtype=torch.float64) if weights is None else torch.as_tensor(weights)
+        if self.means.ndim != 2 or self.means.shape[0] != k or weights.shape != (k,):
+            raise ValueError(f"means must be [K, d] with K = len(stds) = len(weights), got {tuple(self.means.shape)}")
+        if not bool((self.stds > 0).all()) or not bool((weights > 0).all()):
+            raise ValueError(f"stds and weights must be > 0, got {self.stds.tolist()} and {weights.tolist()}")
+        self.log_weights = weights.double().log() - weights.double().sum().log()
+
+    def __repr__(self) -> str:
+        return f"IsotropicMixtureExpert(means={self.means.tolist()}, stds={self.stds.tolist()})"
+
+    def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
+        return mixture_flow(x, t, self.means, self.stds, self.log_weights)
+
+    def velocity(self, x: Tensor, t: float) -> Tensor:
+        return self.velocity_and_score(x, t)[0]
+
+    def score(self, x: Tensor, t: float) -> Tensor:
+        return self.velocity_and_score(x, t)[1]
