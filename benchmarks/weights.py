@@ -12,6 +12,9 @@ Writes ``weights.json`` to benchmarks/results/; ``report.py`` renders it into th
   T for each schedule of ``TEMPERINGS``.
 * overlap: the sphere times a Gaussian blob (von Mises-Fisher), four ways, against the points
   per cloud N (:mod:`poe_demo.overlap`).
+* metropolis: the Langevin test's density ratio by Simpson's rule and by the trapezoid rule on a
+  curved two-mode product (:mod:`poe_demo.two_modes`), K = 3: the right mode's mass and log Z
+  against T, with each rule's expert evaluations and seconds per run.
 Every entry is the mean error over independent seeds with its standard error.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -31,8 +35,9 @@ from poe_demo.metrics import weighted_mean
 from poe_demo.overlap import METHODS, exact_tilt, tilt_error
 from poe_demo.rewards import GaussianReward
 from poe_demo.runtime import configure_cpu
-from poe_demo.samplers import TEMPERINGS, annealed_importance_sampling
+from poe_demo.samplers import TEMPERINGS, ais_evaluations, annealed_importance_sampling
 from poe_demo.samplers import ais as ais_module
+from poe_demo.two_modes import exact_answer, two_mode_run
 
 
 def error(values: list[float], truth: float) -> dict:
@@ -133,6 +138,22 @@ def main() -> None:
             }
             print(f"overlap {method} N={n_points}: {overlap['rows'][f'{method}, N={n_points}']}", flush=True)
 
+    p_right, two_mode_log_z = exact_answer()
+    metropolis = {"exact_mass": round(p_right, 5), "exact_log_z": round(two_mode_log_z, 5), "rows": {}}
+    two_mode_seeds, two_mode_particles = (range(2), 500) if args.quick else (range(12), 4000)
+    metropolis.update(n_seeds=len(two_mode_seeds), n_particles=two_mode_particles)
+    for rule in ("simpson", "trapezoid"):
+        for n_steps in levels[1:]:
+            start = time.perf_counter()
+            out = [two_mode_run(500 + s, n_steps, 3, rule, two_mode_particles) for s in two_mode_seeds]
+            metropolis["rows"][f"{rule}, T={n_steps}"] = {
+                "mass": error([m for m, _ in out], p_right),
+                "log_z": error([z for _, z in out], two_mode_log_z),
+                "evaluations": ais_evaluations(two_mode_particles, n_steps, 3, rule),
+                "seconds": round((time.perf_counter() - start) / len(out), 3),
+            }
+            print(f"metropolis {rule} T={n_steps}: {metropolis['rows'][f'{rule}, T={n_steps}']}", flush=True)
+
     payload = {
         "n_particles": n_particles,
         "n_seeds": len(seeds),
@@ -141,6 +162,7 @@ def main() -> None:
         "euler_bias": euler_bias,
         "tempering": tempering,
         "overlap": overlap,
+        "metropolis": metropolis,
     }
     path = write_json("weights_quick.json" if args.quick else "weights.json", payload, args.out)
     print(f"wrote {path}")

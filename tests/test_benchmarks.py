@@ -69,6 +69,9 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
     if script == "weights.py":
         assert set(report["quadrature"][str(report["levels"][0])]) == {"trapezoid", "left"}
         assert len(report["overlap"]["rows"]) == 4 * 2  # four methods at two cloud sizes
+        rows = report["metropolis"]["rows"]
+        assert set(rows) == {"simpson, T=64", "trapezoid, T=64"}
+        assert rows["simpson, T=64"]["evaluations"] > rows["trapezoid, T=64"]["evaluations"] > 0
 
 
 def _reference_ais():
