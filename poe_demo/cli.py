@@ -125,14 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo",
         formatter_class=defaults,
-        help="sample every composition (color expert: ColorMixtureExpert), write a PNG grid, a GIF and metrics.json",
+        help="sample every composition (color expert: ColorMixtureExpert): a picture, a GIF, metrics, the clouds",
     )
     _sampling_args(p, particles=32, points=256, steps=64)
     p.add_argument(
         "--out",
         type=Path,
         default=Path("outputs"),
-        help="output folder for samples.png, trajectory_red.gif, metrics.json",
+        help="output folder for samples.png, trajectory_red.gif, metrics.json, clouds.npz (every run's particles, "
+        "weights, rewards, best index) and one .ply per returned cloud",
     )
     p.set_defaults(command="demo")
     p = sub.add_parser("sample", formatter_class=defaults, help="one cloud steered to a color")
@@ -141,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--color",
         type=_color,
         default="red",
-        help=f"palette name ({', '.join(PALETTE_NAMES)}), an RGB triple such as 1,0,0, or a hex color such as #ff0000",
+        help=f"palette name ({', '.join(PALETTE_NAMES)}), an RGB triple such as 1,0,0, or a hex color such as "
+        "#ff8000 or #f80",
     )
     p.add_argument("--strength", type=_strength, default=10.0, help="reward strength, a finite number > 0")
     p.add_argument(
@@ -160,7 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resampling", choices=RESAMPLERS, default="systematic", help="how particles are resampled when the ESS drops"
     )
-    p.add_argument("--out", type=Path, default=Path("outputs/sample.png"), help="the PNG of the highest-reward cloud")
+    p.add_argument(
+        "--out",
+        type=Path,
+        action="append",
+        help="output file, by its ending: .png (the highest-reward cloud, titled with the color reached), .npz "
+        "(particles [L, N, 6], log_weights, log_rewards, best_index) or .ply (the highest-reward cloud, colored, for "
+        "3-D viewers); repeat it for several (default: outputs/sample.png); metrics go beside the first, as .json",
+    )
     p.set_defaults(command="sample")
     p = sub.add_parser(
         "train", formatter_class=defaults, help="retrain the axis experts and rewrite the checkpoints and manifest"

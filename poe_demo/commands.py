@@ -1,32 +1,30 @@
 """What the ``poe-demo`` commands do, once :mod:`poe_demo.cli` has parsed and checked their arguments.
 
 Kept apart from the parser so that ``poe-demo --help`` answers without importing torch,
-matplotlib or the trainers. Every output file is written under a temporary name and renamed
-into place once the run has succeeded (:class:`_Outputs`).
+matplotlib or the trainers. Every output goes through :class:`~poe_demo.outputs.Outputs`:
+temporary files renamed into place once the run has succeeded.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-from .data import sample_noise, sample_spheres
+from .data import as_rgb, sample_noise, sample_spheres
 from .evaluation import CHANNELS, sphere_experts
 from .experts import ColorMeanExpert, ColorMixtureExpert, TrainingConfig, load_axis_experts, train_and_save
 from .experts.pretrained import CHECKPOINT_DIR
 from .metrics import chamfer_distance, color_spread, has_dominant_channel, mean_color, radial_error
-from .plotting import animate_cloud, plot_clouds
+from .outputs import Outputs, check_output_file, save_npz, save_ply, writable_dir
+from .plotting import animate_cloud, cloud_colors, plot_clouds
 from .resources import check_memory, sampler_memory
 from .rewards import ColorReward
 from .samplers import annealed_importance_sampling, euler
 
-__all__ = ["COLOR_EXPERTS", "demo", "sample", "train"]
+__all__ = ["COLOR_EXPERTS", "SAMPLE_FORMATS", "demo", "sample", "train"]
 
 # Each color expert with the sampler settings its steered runs use. ColorMixtureExpert decides a
 # cloud's color early along the path, so its reward must act there: untempered, on an even time
@@ -37,15 +35,20 @@ COLOR_EXPERTS = {
     "mixture": (ColorMixtureExpert, {"tempering": "none", "time_power": 1.0}),
 }
 
+SAMPLE_FORMATS = (".png", ".npz", ".ply")
 
-def _writable_dir(path: Path, flag: str) -> Path:
-    """Create ``path`` if needed and check a file can be written there, before any sampling."""
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"{flag} {path}: exists and is not a folder")
-    path.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile(dir=path):
-        pass
-    return path
+
+def _settings(args) -> dict:
+    """The parsed arguments as JSON values: paths and devices as text, lists as lists."""
+
+    def plain(value):
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return str(value)
+
+    return {name: plain(value) for name, value in vars(args).items()}
 
 
 def _check_size(args, keep_trajectory: bool) -> None:
@@ -57,42 +60,18 @@ def _check_size(args, keep_trajectory: bool) -> None:
     )
 
 
-class _Outputs:
-    """Output files written under temporary names beside their final ones, renamed together on commit."""
-
-    def __init__(self):
-        self.pending: dict[Path, Path] = {}
-
-    def temporary(self, final: Path) -> Path:
-        fd, name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.stem}.", suffix=final.suffix)
-        os.close(fd)
-        self.pending[final] = Path(name)
-        return Path(name)
-
-    def commit(self) -> None:
-        # Ctrl-C is held back while the files are renamed, so they change together
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            for final, temporary in self.pending.items():
-                temporary.chmod(0o644)
-                os.replace(temporary, final)
-            self.pending.clear()
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-    def discard(self) -> None:
-        for temporary in self.pending.values():
-            temporary.unlink(missing_ok=True)
-        self.pending.clear()
-
-
 def _rgb(x: torch.Tensor) -> list[float]:
-    """Mean color of one cloud ``[N, 6]``, rounded for JSON and titles."""
+    """Mean color of one cloud ``[N, 6]``, raw (it may leave [0, 1] a little), rounded for JSON."""
     return [round(c, 3) for c in mean_color(x[None])[0].tolist()]
 
 
+def _shown(rgb: list[float]) -> str:
+    """A mean color for a title, clipped to [0, 1] as the picture shows it."""
+    return "(" + ", ".join(f"{min(max(c, 0.0), 1.0):.2f}" for c in rgb) + ")"
+
+
 def _summary(x: torch.Tensor, returned: torch.Tensor) -> dict:
-    """Metrics of clouds ``[L, N, 6]`` averaged over L, and the mean color of the ``returned`` cloud ``[N, 6]``."""
+    """Metrics of clouds ``[L, N, 6]`` averaged over L, and the raw mean color of the ``returned`` cloud ``[N, 6]``."""
     return {
         "radial_error": round(float(radial_error(x).mean()), 5),
         "chamfer_distance": round(float(chamfer_distance(x).mean()), 5),
@@ -101,28 +80,44 @@ def _summary(x: torch.Tensor, returned: torch.Tensor) -> dict:
     }
 
 
-def _titled(name: str, cloud: torch.Tensor) -> str:
-    return f"{name}\nmean rgb ({', '.join(f'{c:.2f}' for c in _rgb(cloud))})"
+def _arrays(r) -> dict:
+    """An annealed result as the arrays of an ``.npz``: particles ``[L, N, 6]``, log_weights, log_rewards ``[L]``."""
+    return {
+        "particles": r.particles.cpu().numpy(),
+        "log_weights": r.log_weights.cpu().numpy(),
+        "log_rewards": r.log_rewards.cpu().numpy(),
+        "best_index": r.best_index,
+    }
+
+
+def _ply(path: Path, cloud: torch.Tensor) -> None:
+    save_ply(path, cloud[..., :3].cpu().numpy(), cloud_colors(cloud))
 
 
 def demo(args) -> int:
     _check_size(args, keep_trajectory=True)
-    out = _writable_dir(args.out, "--out")
-    outputs = _Outputs()
+    out = writable_dir(args.out, "--out")
+    outputs = Outputs()
     try:
         return _demo(args, out, outputs)
     finally:
         outputs.discard()
 
 
-UNSTEERED_SHOWN = 4  # unsteered clouds in the figure: the product's own spread of colors
+UNSTEERED_SHOWN = 4  # unsteered clouds in the figure: each one color, the colors differ between clouds
+
+DEMO_CAPTION = (
+    "Color expert: ColorMixtureExpert (one palette color per cloud, chosen along the path). The x, y and z runs "
+    "share one noise, so they share its color,\nand each is seen side-on: own coordinate against distance from its "
+    "axis. Titles give each cloud's mean color clipped to [0, 1]; metrics.json keeps the raw means."
+)
 
 
-def _demo(args, out: Path, outputs: _Outputs) -> int:
-    """Ground truth, each axis expert alone, the unsteered product (several clouds), and the product
-    steered to red, green and blue. The color expert is ``ColorMixtureExpert``, which decides a
-    cloud's color along the path, so the steered runs use an even time grid and an untempered
-    reward: the reward acts on the early levels, where the color is still open."""
+def _demo(args, out: Path, outputs: Outputs) -> int:
+    """Ground truth, each axis expert alone (side-on), four unsteered clouds of the product, and the
+    product steered to red, green and blue. The color expert is ``ColorMixtureExpert``, which
+    decides a cloud's color along the path, so the steered runs use an even time grid and an
+    untempered reward: the reward acts on the early levels, where the color is still open."""
     axis = load_axis_experts(args.data_dir or CHECKPOINT_DIR, args.device)
     expert, steering = COLOR_EXPERTS["mixture"]
     color = expert()
@@ -134,9 +129,10 @@ def _demo(args, out: Path, outputs: _Outputs) -> int:
     runs = [("product of experts", None)] + [(f"steered to {c}", c) for c in CHANNELS]
     run_seeds = torch.randint(0, 2**62, (len(runs),), generator=g).tolist()
     truth = sample_spheres(1, args.points, generator=torch.Generator().manual_seed(args.seed))[0]
-    shown = {_titled("ground truth (data)", truth): truth}
+    shown = {f"data: three palette colors\nmean rgb {_shown(_rgb(truth))}": truth}
+    side_on, arrays = {}, {}
     report: dict = {
-        "settings": {k: v if isinstance(v, (int, float)) else str(v) for k, v in vars(args).items() if k != "func"},
+        "settings": _settings(args),
         "color_expert": repr(color),
         "methods": {},
     }
@@ -148,7 +144,9 @@ def _demo(args, out: Path, outputs: _Outputs) -> int:
         start = time.perf_counter()
         r = euler([axis[a], color], noise, args.steps)
         record(f"{a} expert alone (Euler)", r.particles, r.particles[0], time.perf_counter() - start)
-        shown[_titled(f"{a} expert alone", r.particles[0])] = r.particles[0]
+        title = f"{a} expert alone, side-on\nmean rgb {_shown(_rgb(r.particles[0]))}"
+        shown[title], side_on[title] = r.particles[0], a
+        arrays[f"{a}_alone.particles"] = r.particles.cpu().numpy()
     for (name, target), run_seed in zip(runs, run_seeds):
         start = time.perf_counter()
         settings = steering if target else {}
@@ -163,43 +161,54 @@ def _demo(args, out: Path, outputs: _Outputs) -> int:
             progress=f"{name} (AIS)",
             **settings,
         )
+        slug = name.replace(" ", "_").replace("product_of_experts", "product")
+        arrays.update({f"{slug}.{key}": value for key, value in _arrays(r).items()})
+        _ply(outputs.temporary(out / f"{slug}.ply"), r.best)
         extra = {"n_resamples": r.n_resamples, "min_ess": round(float(r.ess.min()), 2), **settings}
         if target:
             extra["returned_is_target_dominant"] = bool(has_dominant_channel(r.best[None], CHANNELS.index(target))[0])
-            shown[_titled(name, r.best)] = r.best
+            shown[f"{name}\nmean rgb {_shown(_rgb(r.best))}"] = r.best
         else:
             extra["shown_mean_colors"] = [_rgb(x) for x in r.particles[:UNSTEERED_SHOWN]]
             for i, x in enumerate(r.particles[:UNSTEERED_SHOWN]):
-                shown[_titled(f"unsteered, cloud {i + 1}", x)] = x
+                shown[f"unsteered product, cloud {i + 1}\nmean rgb {_shown(_rgb(x))}"] = x
         record(f"{name} (AIS)", r.particles, r.best, time.perf_counter() - start, **extra)
         if target == "red":
-            best = int(r.log_rewards.argmax())
-            animate_cloud(r.lineage(best).cpu(), r.times, outputs.temporary(out / "trajectory_red.gif"))
+            animate_cloud(r.lineage(r.best_index).cpu(), r.times, outputs.temporary(out / "trajectory_red.gif"))
 
     plot_clouds(
-        {name: cloud.cpu() for name, cloud in shown.items()}, columns=4, path=outputs.temporary(out / "samples.png")
+        {name: cloud.cpu() for name, cloud in shown.items()},
+        columns=4,
+        path=outputs.temporary(out / "samples.png"),
+        side_on=side_on,
+        caption=DEMO_CAPTION,
     )
+    save_npz(outputs.temporary(out / "clouds.npz"), **arrays)
     outputs.temporary(out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
     outputs.commit()
     print(f"{'method':34s} {'radial err':>10s} {'chamfer':>8s} {'returned mean rgb':>20s} {'seconds':>8s}")
     for name, m in report["methods"].items():
         rgb = "(" + ", ".join(f"{c:.2f}" for c in m["returned_mean_color"]) + ")"
         print(f"{name:34s} {m['radial_error']:10.4f} {m['chamfer_distance']:8.4f} {rgb:>20s} {m['seconds']:8.2f}")
-    print(f"wrote {out / 'samples.png'}, {out / 'trajectory_red.gif'} and {out / 'metrics.json'}")
+    print(f"wrote samples.png, trajectory_red.gif, metrics.json, clouds.npz and the returned clouds (.ply) to {out}")
     return 0
 
 
 def sample(args) -> int:
-    if args.out.suffix.lower() != ".png" or args.out.is_dir():
-        raise ValueError(f"--out must be a .png file, got {str(args.out)!r}")
+    paths = args.out or [Path("outputs/sample.png")]
+    if len(set(paths)) != len(paths):
+        raise ValueError(f"--out: the same file is given twice ({', '.join(map(str, paths))})")
+    for path in paths:
+        check_output_file(path, "--out", SAMPLE_FORMATS)
+    metrics_path = paths[0].with_suffix(".json")
     reward = ColorReward(args.color, args.strength)
     _check_size(args, keep_trajectory=False)
-    _writable_dir(args.out.parent, "--out")
     axis = load_axis_experts(args.data_dir or CHECKPOINT_DIR, args.device)
     expert, steering = COLOR_EXPERTS[args.color_expert]
     color = expert()
     g = torch.Generator().manual_seed(args.seed)
     noise = sample_noise(args.particles, args.points, g, color.color_noise).to(args.device)
+    start = time.perf_counter()
     r = annealed_importance_sampling(
         sphere_experts(axis, color=color),
         reward,
@@ -212,27 +221,49 @@ def sample(args) -> int:
         progress=f"steered to {args.color} (AIS)",
         **steering,
     )
-    outputs = _Outputs()
+    seconds = time.perf_counter() - start
+    reached = _rgb(r.best)
+    metrics = {
+        "settings": _settings(args),
+        "color_expert": repr(color),
+        "target_rgb": [round(c, 3) for c in as_rgb(args.color).tolist()],
+        "returned_index": r.best_index,
+        **_summary(r.best[None], r.best),
+        "mean_radial_error_all_particles": round(float(radial_error(r.particles).mean()), 5),
+        "n_resamples": r.n_resamples,
+        "min_ess": round(float(r.ess.min()), 2),
+        "acceptance": round(float(r.acceptance.mean()), 4),
+        "log_normalizer": None if r.log_normalizer is None else round(r.log_normalizer, 4),
+        "seconds": round(seconds, 2),
+        **steering,
+    }
+    title = (
+        f"{type(color).__name__}, steered to {args.color} {_shown(metrics['target_rgb'])}\n"
+        f"reached mean rgb {_shown(reached)}\nhighest reward of {args.particles} particles"
+    )
+    outputs = Outputs()
     try:
-        plot_clouds(
-            {f"best of {args.particles}, target {args.color}": r.best.cpu()},
-            columns=1,
-            path=outputs.temporary(args.out),
-            panel_size=4,
-        )
+        for path in paths:
+            temporary = outputs.temporary(path)
+            if path.suffix.lower() == ".png":
+                plot_clouds({title: r.best.cpu()}, columns=1, path=temporary, panel_size=4)
+            elif path.suffix.lower() == ".npz":
+                save_npz(temporary, **_arrays(r))
+            else:
+                _ply(temporary, r.best)
+        outputs.temporary(metrics_path).write_text(json.dumps(metrics, indent=2) + "\n")
         outputs.commit()
     finally:
         outputs.discard()
-    m = _summary(r.best[None], r.best)
     print(
-        f"radial error {m['radial_error']:.4f}, mean color {m['returned_mean_color']}, "
-        f"resampled {r.n_resamples}x -> {args.out}"
+        f"radial error {metrics['radial_error']:.4f}, mean color {reached}, resampled {r.n_resamples}x -> "
+        f"{', '.join(map(str, paths))} and {metrics_path}"
     )
     return 0
 
 
 def train(args) -> int:
-    _writable_dir(args.out_dir, "--out-dir")
+    writable_dir(args.out_dir, "--out-dir")
     manifest = train_and_save(args.out_dir, TrainingConfig(n_steps=args.train_steps, seed=args.seed))
     print(f"wrote checkpoints and {manifest}; sample with them: poe-demo sample --data-dir {args.out_dir}")
     return 0

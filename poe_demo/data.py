@@ -57,10 +57,12 @@ def _palette_tensor(device=None) -> Tensor:
 
 
 def _parse_rgb(text: str) -> list[float] | None:
-    """'1,0,0' or '#ff0000' -> [r, g, b]; None if the text is neither."""
+    """'1,0,0', '#ff0000' or the short '#f00' -> [r, g, b]; None if the text is none of these."""
     text = text.strip()
     if re.fullmatch(r"#[0-9a-fA-F]{6}", text):
         return [int(text[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    if re.fullmatch(r"#[0-9a-fA-F]{3}", text):  # CSS shorthand: each digit doubled, #f80 = #ff8800
+        return [int(c * 2, 16) / 255 for c in text[1:]]
     parts = text.split(",")
     if len(parts) == 3:
         try:
@@ -79,7 +81,7 @@ def as_rgb(color: str | Sequence[float] | Tensor) -> Tensor:
         if parsed is None:
             raise ValueError(
                 f"unknown color {color!r}; use one of {', '.join(PALETTE)}, an RGB triple in [0, 1] "
-                "such as 1,0,0, or a hex color such as #ff0000"
+                "such as 1,0,0, or a hex color such as #ff0000 or #f00"
             )
         color = parsed
     try:

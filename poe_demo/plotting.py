@@ -15,6 +15,7 @@ from .data import RGB
 __all__ = [
     "cloud_colors",
     "draw_cloud",
+    "draw_side_on",
     "plot_clouds",
     "plot_ess",
     "animate_cloud",
@@ -31,24 +32,65 @@ def cloud_colors(x: Tensor) -> np.ndarray:
     return x[..., RGB].detach().cpu().clamp(0, 1).numpy()
 
 
+# A mid-gray background, so that white and black clouds both show
+_PANE = (0.78, 0.78, 0.78, 1.0)
+
+
 def draw_cloud(ax, x: Tensor, title: str = "", limit: float = 1.6) -> None:
     """Scatter one cloud ``[N, 6]`` on a 3-D matplotlib axis."""
     xyz = x[..., :3].detach().cpu().numpy()
     ax.scatter(xyz[:, 0], xyz[:, 1], xyz[:, 2], c=cloud_colors(x), s=6, depthshade=False)
     ax.set(xlim=(-limit, limit), ylim=(-limit, limit), zlim=(-limit, limit), xticks=[], yticks=[], zticks=[])
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+        axis.set_pane_color(_PANE)
     ax.set_box_aspect((1, 1, 1))
     ax.set_title(title, fontsize=9)
 
 
+def draw_side_on(ax, x: Tensor, axis: str, title: str = "", reach: float = 3.2) -> None:
+    """One cloud ``[N, 6]`` seen side-on to ``axis``: each point's own coordinate against its distance from the axis.
+
+    What an axis expert alone makes is clear from here and blurred in any fixed 3-D view: points
+    within distance 1 of its axis land on the unit sphere (the dashed circle, two caps), points
+    beyond it cannot, and gather in a band around 0 (a ring around the sphere).
+    """
+    i = "xyz".index(axis)
+    xyz = x[..., :3].detach().cpu()
+    own, from_axis = xyz[:, i].numpy(), xyz[:, [j for j in range(3) if j != i]].norm(dim=-1).numpy()
+    ax.scatter(from_axis, own, s=5, c=cloud_colors(x))
+    arc = np.linspace(0, np.pi, 100)
+    ax.plot(np.sin(arc), np.cos(arc), "k--", lw=0.8)
+    ax.set(xlim=(0, reach), ylim=(-1.6, 1.6), facecolor=_PANE, aspect="equal")
+    ax.set_xlabel(f"distance from the {axis} axis", fontsize=8)
+    ax.set_ylabel(f"{axis}", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.set_title(title, fontsize=9)
+
+
 def plot_clouds(
-    clouds: Mapping[str, Tensor], columns: int = 4, path: str | Path | None = None, panel_size: float = 2.6
+    clouds: Mapping[str, Tensor],
+    columns: int = 4,
+    path: str | Path | None = None,
+    panel_size: float = 2.6,
+    side_on: Mapping[str, str] | None = None,
+    caption: str | None = None,
 ):
-    """A grid of titled clouds; saved to ``path`` (PNG) when given. Returns the figure."""
+    """A grid of titled clouds; saved to ``path`` (PNG) when given. Returns the figure.
+
+    ``side_on`` maps some titles to an axis name: those panels are drawn with :func:`draw_side_on`
+    instead of in 3-D. ``caption`` is printed under the grid.
+    """
+    side_on = side_on or {}
     rows = -(-len(clouds) // columns)
-    fig = plt.figure(figsize=(panel_size * columns, panel_size * rows))
+    fig = plt.figure(figsize=(panel_size * columns, panel_size * rows + (0.5 if caption else 0)))
     for i, (title, x) in enumerate(clouds.items()):
-        draw_cloud(fig.add_subplot(rows, columns, i + 1, projection="3d"), x, title)
-    fig.tight_layout()
+        if title in side_on:
+            draw_side_on(fig.add_subplot(rows, columns, i + 1), x, side_on[title], title)
+        else:
+            draw_cloud(fig.add_subplot(rows, columns, i + 1, projection="3d"), x, title)
+    if caption:
+        fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=9, wrap=True)
+    fig.tight_layout(rect=(0, 0.5 / (panel_size * rows + 0.5) if caption else 0, 1, 1))
     if path is not None:
         fig.savefig(path, dpi=110)
         plt.close(fig)

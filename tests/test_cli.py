@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,6 +14,7 @@ from poe_demo.commands import COLOR_EXPERTS
 from poe_demo.evaluation import CHANNELS
 from poe_demo.experts.pretrained import CHECKPOINT_DIR
 from poe_demo.metrics import has_dominant_channel
+from poe_demo.outputs import read_ply
 from poe_demo.samplers import annealed_importance_sampling
 
 TINY = ["--particles", "2", "--points", "32", "--steps", "4"]  # a run of a second or two
@@ -52,6 +54,17 @@ def test_demo_writes_png_gif_and_metrics(tmp_path, capsys):
     assert (tmp_path / "samples.png").stat().st_size > 1000
     assert (tmp_path / "trajectory_red.gif").read_bytes()[:3] == b"GIF"
     report = json.loads((tmp_path / "metrics.json").read_text())
+    clouds = np.load(tmp_path / "clouds.npz")
+    for slug, name in [("product", "product of experts"), *[(f"steered_to_{c}", f"steered to {c}") for c in CHANNELS]]:
+        particles, best = clouds[f"{slug}.particles"], int(clouds[f"{slug}.best_index"])
+        assert particles.shape == (4, 64, 6) and clouds[f"{slug}.log_weights"].shape == (4,)
+        xyz, rgb = read_ply(tmp_path / f"{slug}.ply")  # the returned cloud, the one metrics.json describes
+        np.testing.assert_allclose(xyz, particles[best, :, :3], atol=1e-5)
+        np.testing.assert_array_equal(rgb, np.rint(np.clip(particles[best, :, 3:], 0, 1) * 255))
+        np.testing.assert_allclose(
+            particles[best, :, 3:].mean(0), report["methods"][f"{name} (AIS)"]["returned_mean_color"], atol=6e-4
+        )
+    assert clouds["x_alone.particles"].shape == (4, 64, 6)
     assert set(report["methods"]) >= {"product of experts (AIS)", "steered to red (AIS)", "x expert alone (Euler)"}
     assert len(report["methods"]["product of experts (AIS)"]["shown_mean_colors"]) == 4
     for channel, color in enumerate(CHANNELS):
@@ -89,6 +102,36 @@ def test_sample_writes_a_png(tmp_path, capsys):
         str(tmp_path / "blue.png"),
     )
     assert code == 0 and (tmp_path / "blue.png").exists() and "mean color" in out
+
+
+def test_sample_exports_npz_ply_and_metrics_that_agree(tmp_path, capsys, monkeypatch):
+    import poe_demo.commands
+
+    titles = []
+    real = poe_demo.commands.plot_clouds
+    monkeypatch.setattr(
+        poe_demo.commands, "plot_clouds", lambda clouds, **kw: titles.extend(clouds) or real(clouds, **kw)
+    )
+    outs = [tmp_path / f"run.{suffix}" for suffix in ("npz", "ply", "png")]
+    argv = ["sample", "--color", "#f80", "--color-expert", "mixture", *TINY, "--mcmc-steps", "1"]
+    code, out, _ = run(capsys, *argv, *[a for o in outs for a in ("--out", str(o))])
+    assert code == 0 and all(o.exists() for o in outs)
+    saved = np.load(outs[0])
+    particles, weights, rewards = saved["particles"], saved["log_weights"], saved["log_rewards"]
+    assert particles.shape == (2, 32, 6) and weights.shape == rewards.shape == (2,)
+    assert np.isclose(np.logaddexp.reduce(weights), 0, atol=1e-5)  # normalised log-weights
+    best = int(saved["best_index"])
+    assert best == int(np.argmax(rewards))  # the returned cloud is the highest-reward particle
+    xyz, rgb = read_ply(outs[1])
+    np.testing.assert_allclose(xyz, particles[best, :, :3], atol=1e-5)
+    np.testing.assert_array_equal(rgb, np.rint(np.clip(particles[best, :, 3:], 0, 1) * 255))
+    metrics = json.loads((tmp_path / "run.json").read_text())  # beside the first --out
+    assert metrics["returned_index"] == best and metrics["color_expert"].startswith("ColorMixtureExpert")
+    np.testing.assert_allclose(metrics["returned_mean_color"], particles[best, :, 3:].mean(0), atol=6e-4)
+    assert metrics["target_rgb"] == [1.0, 0.533, 0.0] and metrics["settings"]["out"] == [str(o) for o in outs]
+    (title,) = titles  # the PNG names the color expert, the target and the color reached, clipped to [0, 1]
+    shown = ", ".join(f"{min(max(c, 0), 1):.2f}" for c in metrics["returned_mean_color"])
+    assert "ColorMixtureExpert" in title and "#f80" in title and f"reached mean rgb ({shown})" in title
 
 
 @pytest.mark.parametrize("choice", ["mean", "mixture"])
@@ -182,11 +225,16 @@ def test_tampered_checkpoint(tmp_path, capsys):
     one_line_error(capsys, "sample", "--data-dir", str(data), "--out", str(tmp_path / "a.png"), contains="SHA-256")
 
 
-def test_unwritable_output(tmp_path, capsys):
+def test_unwritable_output_names_the_users_own_path(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    one_line_error(capsys, "demo", "--out", str(blocker / "sub"), contains=str(blocker))
-    one_line_error(capsys, "sample", "--out", str(tmp_path / "x.jpg"), contains="must be a .png")
+    one_line_error(capsys, "demo", "--out", str(blocker / "sub"), contains=str(blocker / "sub"))
+    one_line_error(capsys, "sample", "--out", str(tmp_path / "x.jpg"), contains="must end in .png, .npz, .ply")
+    one_line_error(capsys, "sample", "--out", str(blocker / "red.png"), contains=f"{blocker / 'red.png'}: {blocker}")
+    one_line_error(capsys, "sample", "--out", "/proc/red.png", contains="--out /proc/red.png: cannot write in /proc")
+    one_line_error(capsys, "sample", "--out", str(tmp_path), contains="is a folder")
+    twice = str(tmp_path / "a.png")
+    one_line_error(capsys, "sample", "--out", twice, "--out", twice, contains="the same file is given twice")
 
 
 def test_module_entry_point_exit_code():
@@ -196,7 +244,7 @@ def test_module_entry_point_exit_code():
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "poe-demo: error: argument --color: unknown color 'nope'; use one of black, red, green, blue, yellow, cyan, "
-        "magenta, white, an RGB triple in [0, 1] such as 1,0,0, or a hex color such as #ff0000"
+        "magenta, white, an RGB triple in [0, 1] such as 1,0,0, or a hex color such as #ff0000 or #f00"
     ]
 
 
@@ -281,7 +329,7 @@ def test_bad_color_creates_no_folder(tmp_path, capsys):
 
 def test_out_pointing_at_a_directory_fails_before_sampling(tmp_path, capsys):
     (tmp_path / "dir.png").mkdir()
-    one_line_error(capsys, "sample", "--out", str(tmp_path / "dir.png"), contains="must be a .png file")
+    one_line_error(capsys, "sample", "--out", str(tmp_path / "dir.png"), contains="dir.png: is a folder")
 
 
 @pytest.mark.parametrize("key", ["sha256", "axis", "file"])
@@ -335,7 +383,9 @@ def test_ctrl_c_ends_with_one_line_exit_130_and_leaves_previous_outputs(tmp_path
     quick = ["demo", "--particles", "2", "--points", "32", "--steps", "4", "--mcmc-steps", "1", "--out", str(out)]
     assert _start(tmp_path, *quick).wait(timeout=300) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert set(before) == {"samples.png", "trajectory_red.gif", "metrics.json"}
+    assert set(before) == {"samples.png", "trajectory_red.gif", "metrics.json", "clouds.npz"} | {
+        f"{run}.ply" for run in ("product", "steered_to_red", "steered_to_green", "steered_to_blue")
+    }
     slow = _start(
         tmp_path, "demo", "--particles", "64", "--points", "2048", "--steps", "400", "--seed", "5", "--out", str(out)
     )

@@ -67,7 +67,14 @@ def test_rewards_refuse_non_finite_parameters_and_wrong_shapes():
 
 
 @pytest.mark.parametrize(
-    "text, rgb", [("1,0,0", [1.0, 0.0, 0.0]), ("#00ff00", [0.0, 1.0, 0.0]), ("0.5, 0.25, 1", [0.5, 0.25, 1.0])]
+    "text, rgb",
+    [
+        ("1,0,0", [1.0, 0.0, 0.0]),
+        ("#00ff00", [0.0, 1.0, 0.0]),
+        ("0.5, 0.25, 1", [0.5, 0.25, 1.0]),
+        ("#f80", [1.0, 0x88 / 255, 0.0]),  # CSS shorthand: #f80 is #ff8800
+        ("#0F8", [0.0, 1.0, 0x88 / 255]),
+    ],
 )
 def test_colors_parse_from_text(text, rgb):
     torch.testing.assert_close(ColorReward(text).target, torch.tensor(rgb))

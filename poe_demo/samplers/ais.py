@@ -128,6 +128,7 @@ class AISResult:
     n_resamples: int
     log_normalizer: float | None  # None with weighting="paper", which has no such estimate
     best: Tensor  # [...] the highest-reward particle (highest weight if there is no reward)
+    best_index: int  # its row in particles
     times: Tensor  # [T + 1]
     trajectory: Tensor | None = None  # [T + 1, L, ...] at each level, before its resampling
     ancestors: Tensor | None = None  # [T + 1, L] the parent chosen for each slot by each level's resampling
@@ -392,6 +393,7 @@ def annealed_importance_sampling(
     if not bool(torch.isfinite(state.x).all()):
         raise FloatingPointError("the sampler diverged (non-finite particles); try a smaller step_size or more n_steps")
     rank = state.log_reward if discriminative else state.log_weights
+    best = int(torch.argmax(rank))
     return AISResult(
         particles=state.x,
         log_weights=state.log_weights,
@@ -400,7 +402,8 @@ def annealed_importance_sampling(
         acceptance=torch.tensor(accepted),
         n_resamples=n_resamples,
         log_normalizer=state.log_normalizer if weighting == "incremental" else None,
-        best=state.x[int(torch.argmax(rank))],
+        best=state.x[best],
+        best_index=best,
         times=torch.tensor(times),
         trajectory=torch.stack(path) if keep_trajectory else None,
         ancestors=torch.stack(parents) if keep_trajectory else None,
