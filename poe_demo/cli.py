@@ -21,7 +21,7 @@ from . import __version__
 __all__ = ["main", "build_parser"]
 
 # The library's names, spelled out here so the parser needs no torch; tests/test_cli.py checks
-# each against its home (samplers.WEIGHTINGS, smc.RESAMPLERS, data.PALETTE, commands.COLOR_EXPERTS,
+# each against its home (samplers.WEIGHTINGS, smc.RESAMPLERS, data.PALETTE, evaluation.COLOR_EXPERTS,
 # TrainingConfig).
 WEIGHTINGS = ("incremental", "paper")
 RESAMPLERS = ("multinomial", "residual", "stratified", "systematic")

@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 
 from .data import as_rgb, sample_noise, sample_spheres
-from .evaluation import CHANNELS, sphere_experts
-from .experts import ColorMeanExpert, ColorMixtureExpert, TrainingConfig, load_axis_experts, train_and_save
+from .evaluation import CHANNELS, COLOR_EXPERTS, sphere_experts
+from .experts import TrainingConfig, load_axis_experts, train_and_save
 from .experts.pretrained import CHECKPOINT_DIR
 from .metrics import chamfer_distance, color_spread, has_dominant_channel, mean_color, radial_error
 from .outputs import Outputs, check_output_file, save_npz, save_ply, writable_dir
@@ -24,16 +24,7 @@ from .resources import check_memory, sampler_memory
 from .rewards import ColorReward
 from .samplers import annealed_importance_sampling, euler
 
-__all__ = ["COLOR_EXPERTS", "SAMPLE_FORMATS", "demo", "sample", "train"]
-
-# Each color expert with the sampler settings its steered runs use. ColorMixtureExpert decides a
-# cloud's color early along the path, so its reward must act there: untempered, on an even time
-# grid (README, "Steering when the color is decided along the path"). ColorMeanExpert's color is
-# fixed by the noise, and the sampler's defaults serve it.
-COLOR_EXPERTS = {
-    "mean": (ColorMeanExpert, {}),
-    "mixture": (ColorMixtureExpert, {"tempering": "none", "time_power": 1.0}),
-}
+__all__ = ["SAMPLE_FORMATS", "demo", "sample", "train"]
 
 SAMPLE_FORMATS = (".png", ".npz", ".ply")
 

@@ -17,13 +17,21 @@ from typing import Iterable, Sequence
 import torch
 
 from .data import sample_noise
-from .experts import BatchedAxisExperts, ColorMeanExpert, ExactSphereExpert, GenerativeExpert, load_axis_experts
+from .experts import (
+    BatchedAxisExperts,
+    ColorMeanExpert,
+    ColorMixtureExpert,
+    ExactSphereExpert,
+    GenerativeExpert,
+    load_axis_experts,
+)
 from .metrics import has_dominant_channel
 from .rewards import ColorReward
 from .samplers import ais_evaluations, annealed_importance_sampling, euler, rejection_sampling
 
 __all__ = [
     "CHANNELS",
+    "COLOR_EXPERTS",
     "sphere_experts",
     "color_noise_of",
     "oracle_experts",
@@ -37,6 +45,15 @@ __all__ = [
 ]
 
 CHANNELS = ("red", "green", "blue")
+
+# Each color expert with the sampler settings its steered runs were measured with (README,
+# "Steering when the color is decided along the path"). ColorMixtureExpert decides a cloud's color
+# early along the path, so its reward must act there: untempered, on an even time grid.
+# ColorMeanExpert's color is fixed by the noise, and the sampler's defaults serve it.
+COLOR_EXPERTS = {
+    "mean": (ColorMeanExpert, {}),
+    "mixture": (ColorMixtureExpert, {"tempering": "none", "time_power": 1.0}),
+}
 
 
 def sphere_experts(
@@ -81,31 +98,23 @@ def steering_trial(
     n_points: int = 64,
     n_steps: int = 16,
     n_mcmc_steps: int = 1,
-    weighting: str = "incremental",
     shared_start: bool = False,
-    tempering: str = "quadratic",
-    time_power: float = 2.0,
+    strength: float = 10.0,
+    **sampler_options,
 ) -> bool:
     """One seeded run steered to ``color`` (red, green or blue): did the best particle come out that color?
 
     ``shared_start=True`` starts every particle from the same noise cloud, i.e. importance
     sampling over L correlated rollouts of one start instead of L independent starts.
-    ``tempering`` and ``time_power`` go to :func:`annealed_importance_sampling`.
+    ``strength`` is the reward's (:class:`~poe_demo.rewards.ColorReward`); ``sampler_options``
+    (``weighting``, ``tempering``, ``time_power``, ...) go to :func:`annealed_importance_sampling`.
     """
     channel = _target_channel(color)
     g = torch.Generator().manual_seed(seed)
     noise = sample_noise(1 if shared_start else n_particles, n_points, g, color_noise_of(generative))
     noise = noise.expand(n_particles, -1, -1).clone() if shared_start else noise
     result = annealed_importance_sampling(
-        generative,
-        ColorReward(color),
-        noise,
-        n_steps,
-        n_mcmc_steps,
-        weighting=weighting,
-        generator=g,
-        tempering=tempering,
-        time_power=time_power,
+        generative, ColorReward(color, strength), noise, n_steps, n_mcmc_steps, generator=g, **sampler_options
     )
     return bool(has_dominant_channel(result.best[None], channel)[0])
 
@@ -153,6 +162,7 @@ def best_of_n_trial(
     n_points: int = 64,
     n_steps: int = 16,
     n_mcmc_steps: int = 1,
+    strength: float = 10.0,
 ) -> bool:
     """Best-of-N at the cost of an annealed run with L particles: is the highest-reward Euler sample ``color``?
 
@@ -163,7 +173,7 @@ def best_of_n_trial(
     g = torch.Generator().manual_seed(seed)
     n = euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps)
     clouds = _euler_sampler(generative, n_points, n_steps)(n, g)
-    best = clouds[int(torch.argmax(ColorReward(color).log_reward(clouds)))]
+    best = clouds[int(torch.argmax(ColorReward(color, strength).log_reward(clouds)))]
     return bool(has_dominant_channel(best[None], channel)[0])
 
 

@@ -2,7 +2,10 @@
 
 Every change of a control re-runs the sampler (sliders report on release, so dragging does not
 queue runs) and redraws one plotly figure in place: the best particle in 3-D and the ESS over the
-levels. Bad input, such as a color the picker cannot parse, shows a message instead of a traceback.
+levels. The color expert is a control too, each with the sampler settings it was measured with
+(:data:`~poe_demo.evaluation.COLOR_EXPERTS`), and a button measures the success rate of the
+current settings against best-of-N at equal cost over a batch of seeds, as notebook 4 does. Bad
+input, such as a color the picker cannot parse, shows a message instead of a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +18,16 @@ import torch
 from matplotlib.colors import to_rgb
 
 from .data import PALETTE, sample_noise
-from .evaluation import color_noise_of, sphere_experts
+from .evaluation import (
+    CHANNELS,
+    COLOR_EXPERTS,
+    best_of_n_trial,
+    color_noise_of,
+    euler_samples_at_equal_cost,
+    sphere_experts,
+    steering_trial,
+)
+from .experts import load_axis_experts
 from .metrics import color_distance, color_spread, mean_color, radial_error
 from .plotting import cube_scene, scatter3d_trace
 from .rewards import ColorReward
@@ -27,7 +39,8 @@ from .validation import check_count
 __all__ = ["Playground", "picker_to_rgb"]
 
 DEFAULTS = dict(
-    n_particles=16,
+    color_expert="mixture",
+    n_particles=8,
     color="red",
     strength=10.0,
     n_steps=32,
@@ -38,6 +51,7 @@ DEFAULTS = dict(
     seed=0,
 )
 PROGRESS_INTERVAL = 0.1  # seconds between progress bar moves
+BATCH_SEEDS, BATCH_POINTS = 24, 64  # the success-rate button: trials per method, points per cloud
 
 
 def picker_to_rgb(value: str) -> tuple[float, float, float]:
@@ -51,12 +65,16 @@ def picker_to_rgb(value: str) -> tuple[float, float, float]:
 class Playground:
     """Build with ``Playground()``, show with ``display(playground)``; ``run()`` samples with the current controls.
 
-    ``threads``: torch threads for the runs (restored after each). By default one fewer than torch
-    has, leaving a core to the browser, which draws while the kernel samples.
+    ``axis_experts``: the x, y, z experts (the shipped ones by default), composed with each color
+    expert of :data:`~poe_demo.evaluation.COLOR_EXPERTS`. ``threads``: torch threads for the runs
+    (restored after each). By default one fewer than torch has, leaving a core to the browser,
+    which draws while the kernel samples. Keyword arguments set the controls' starting values
+    (:data:`DEFAULTS`).
     """
 
-    def __init__(self, generative=None, n_points: int = 256, threads: int | None = None, **defaults):
-        self.generative = sphere_experts() if generative is None else generative
+    def __init__(self, axis_experts: dict | None = None, n_points: int = 256, threads: int | None = None, **defaults):
+        axis = load_axis_experts() if axis_experts is None else axis_experts
+        self.compositions = {name: sphere_experts(axis, color=make()) for name, (make, _) in COLOR_EXPERTS.items()}
         self.n_points = n_points
         self.threads = check_count("threads", max(1, torch.get_num_threads() - 1) if threads is None else threads, 1)
         d = {**DEFAULTS, **defaults}
@@ -64,6 +82,12 @@ class Playground:
         label = dict(style={"description_width": "120px"})
         slider = dict(continuous_update=False, **label)
         self.controls = {
+            "color_expert": w.Dropdown(
+                options=[("mixture: chosen along the path", "mixture"), ("mean: fixed by the noise", "mean")],
+                value=d["color_expert"],
+                description="color expert",
+                **label,
+            ),
             "n_particles": w.IntSlider(d["n_particles"], 1, 64, description="particles L", **slider),
             "color": w.Dropdown(
                 options=list(PALETTE) + ["picker"], value=d["color"], description="reward color", **label
@@ -89,14 +113,23 @@ class Playground:
         }
         self.progress = w.IntProgress(0, 0, 1, description="sampling", **label)
         self.status = w.HTML()
+        self.rates_button = w.Button(
+            description=f"success rate, {BATCH_SEEDS} seeds",
+            tooltip="the annealed sampler and best-of-N at equal cost, each over a batch of seeded runs",
+            layout=w.Layout(width="200px"),
+        )
+        self.rates_button.on_click(lambda _: self.success_rates())
+        self.rates = w.HTML()
         self.plot = _playground_figure()
-        self.n_runs, self.last_settings, self.last_result = 0, None, None
+        self.n_runs, self.last_settings, self.last_result, self.last_rates = 0, None, None, None
         for control in self.controls.values():
             control.observe(lambda change: self.run(), names="value")
+        controls = list(self.controls.values())
         self.widget = w.VBox(
             [
-                w.HBox([w.VBox(list(self.controls.values())[:5]), w.VBox(list(self.controls.values())[5:])]),
+                w.HBox([w.VBox(controls[:6]), w.VBox(controls[6:])]),
                 w.HBox([self.progress, self.status]),
+                w.HBox([self.rates_button, self.rates]),
                 self.plot,
             ]
         )
@@ -114,14 +147,16 @@ class Playground:
         bundle["text/html"] = (
             '<div class="playground-static"><p><b>Playground controls</b> as last run (a static copy: open this '
             "notebook in Jupyter, e.g. <code>make lab</code>, and run it to use them live).</p>"
-            f"<table>{rows}</table><p>{self.status.value}</p></div>"
+            f"<table>{rows}</table><p>{self.status.value}</p><p>{self.rates.value}</p></div>"
         )
         return bundle
 
     def settings(self) -> dict:
-        """The current control values, with the picker resolved to an RGB triple."""
+        """The current control values, with the picker resolved to an RGB triple and the color expert's
+        sampler settings (``steering``)."""
         s = {name: control.value for name, control in self.controls.items()}
         s["target"] = picker_to_rgb(s["picker"]) if s["color"] == "picker" else s["color"]
+        s["steering"] = COLOR_EXPERTS[s["color_expert"]][1]
         return s
 
     def _message(self, text: str, kind: str = "error") -> None:
@@ -136,15 +171,16 @@ class Playground:
         except (ValueError, TypeError) as exc:
             self._message(str(exc))
             return None
-        self.progress.max, self.progress.value = s["n_steps"], 0
+        self.progress.description, self.progress.max, self.progress.value = "sampling", s["n_steps"], 0
         start = time.perf_counter()
         g = torch.Generator().manual_seed(int(s["seed"]))
+        generative = self.compositions[s["color_expert"]]
         try:
             with torch_threads(self.threads):
                 result = annealed_importance_sampling(
-                    self.generative,
+                    generative,
                     reward,
-                    sample_noise(s["n_particles"], self.n_points, g, color_noise_of(self.generative)),
+                    sample_noise(s["n_particles"], self.n_points, g, color_noise_of(generative)),
                     s["n_steps"],
                     s["n_mcmc_steps"],
                     step_size=s["step_size"],
@@ -152,6 +188,7 @@ class Playground:
                     weighting=s["weighting"],
                     generator=g,
                     callback=self._progress_callback(s["n_steps"]),
+                    **s["steering"],
                 )
         except (ValueError, TypeError, FloatingPointError) as exc:
             self._message(str(exc))
@@ -171,6 +208,54 @@ class Playground:
         )
         return result
 
+    def success_rates(self, n_seeds: int = BATCH_SEEDS) -> dict | None:
+        """Steering success at the current settings: the annealed sampler against best-of-N at equal cost.
+
+        Each of ``n_seeds`` seeded trials runs the sampler with the current L, T, K, weighting,
+        reward strength and color expert (with its steering settings), on clouds of 64 points, and
+        succeeds when the returned cloud's target channel leads by 0.1
+        (:func:`~poe_demo.evaluation.steering_trial`); best-of-N gets the same seeds and at least
+        the same expert evaluations (:func:`~poe_demo.evaluation.best_of_n_trial`). Shows and
+        returns both rates with their standard errors; the target must be red, green or blue.
+        """
+        s = self.settings()
+        if s["target"] not in CHANNELS:
+            self.rates.value = f"success rates need a reward color of {', '.join(CHANNELS)}, not {s['target']!r}"
+            return None
+        generative, color = self.compositions[s["color_expert"]], s["target"]
+        common = dict(n_points=BATCH_POINTS, n_steps=s["n_steps"], n_mcmc_steps=s["n_mcmc_steps"])
+        strength = s["strength"]
+        outcomes = {"annealed": [], "best_of_n": []}
+        self.progress.description, self.progress.max, self.progress.value = "success rate", 2 * n_seeds, 0
+        with torch_threads(self.threads):
+            for seed in range(n_seeds):
+                outcomes["annealed"].append(
+                    steering_trial(
+                        generative,
+                        color,
+                        s["n_particles"],
+                        seed,
+                        strength=strength,
+                        weighting=s["weighting"],
+                        **s["steering"],
+                        **common,
+                    )
+                )
+                outcomes["best_of_n"].append(
+                    best_of_n_trial(generative, color, s["n_particles"], seed, strength=strength, **common)
+                )
+                self.progress.value = 2 * (seed + 1)
+        n = euler_samples_at_equal_cost(s["n_particles"], s["n_mcmc_steps"], s["n_steps"])
+        rates = {name: sum(o) / n_seeds for name, o in outcomes.items()}
+        se = {name: (p * (1 - p) / n_seeds) ** 0.5 for name, p in rates.items()}
+        self.last_rates = {"seeds": n_seeds, "euler_samples": n, "rates": rates, "standard_errors": se}
+        self.rates.value = (
+            f"{s['color_expert']} color expert, target {color}, {n_seeds} seeds ({BATCH_POINTS} points per cloud): "
+            f"annealed sampler <b>{rates['annealed']:.2f}</b> ± {se['annealed']:.2f}, best-of-N with N = {n} "
+            f"Euler samples at equal cost <b>{rates['best_of_n']:.2f}</b> ± {se['best_of_n']:.2f}"
+        )
+        return self.last_rates
+
     def _progress_callback(self, n_steps: int):
         """The sampler's ``callback``: moves the bar at most ten times a second, and at the last level.
 
@@ -188,6 +273,7 @@ class Playground:
         """Rounded metrics of the last run's best particle (stable for printing)."""
         best = self.last_result.best[None]
         return {
+            "color_expert": self.last_settings["color_expert"],
             "radial_error": round(float(radial_error(best)), 4),
             "color_spread": round(float(color_spread(best)), 4),
             "mean_color": [round(c, 2) for c in mean_color(best)[0].tolist()],

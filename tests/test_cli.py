@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from poe_demo.cli import main
-from poe_demo.commands import COLOR_EXPERTS
-from poe_demo.evaluation import CHANNELS
+from poe_demo.evaluation import CHANNELS, COLOR_EXPERTS
 from poe_demo.experts.pretrained import CHECKPOINT_DIR
 from poe_demo.metrics import has_dominant_channel
 from poe_demo.outputs import read_ply

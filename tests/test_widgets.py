@@ -14,9 +14,7 @@ from poe_demo.widgets import Playground, picker_to_rgb  # noqa: E402
 
 @pytest.fixture(scope="module")
 def playground(axis_experts):
-    from poe_demo.evaluation import sphere_experts
-
-    return Playground(sphere_experts(axis_experts), n_points=64, n_steps=8, n_mcmc_steps=1)
+    return Playground(axis_experts, n_points=64, n_steps=8, n_mcmc_steps=1)
 
 
 def test_changing_controls_reruns_the_sampler_and_changes_the_figure(playground):
@@ -50,9 +48,7 @@ def test_the_figure_shows_the_last_run_and_keeps_the_readers_camera(playground):
 
 def test_two_executions_store_the_same_figure(axis_experts):
     # What a re-run notebook stores: each execution builds a new live figure, with new trace ids
-    from poe_demo.evaluation import sphere_experts
-
-    first, second = (Playground(sphere_experts(axis_experts), n_points=16, n_steps=2).figure for _ in range(2))
+    first, second = (Playground(axis_experts, n_points=16, n_steps=2).figure for _ in range(2))
     assert first.to_dict() == second.to_dict()  # the dict a notebook stores (to_json leaves out trace ids)
 
 
@@ -66,7 +62,7 @@ def sampler_calls(monkeypatch):
     calls = []
 
     def spy(generative, reward, x_init, *args, **kwargs):
-        calls.append((x_init, torch.get_num_threads()))
+        calls.append(dict(x_init=x_init, threads=torch.get_num_threads(), generative=generative, kwargs=kwargs))
         return annealed_importance_sampling(generative, reward, x_init, *args, **kwargs)
 
     monkeypatch.setattr(poe_demo.widgets, "annealed_importance_sampling", spy)
@@ -76,26 +72,75 @@ def sampler_calls(monkeypatch):
 def test_runs_use_the_playgrounds_thread_count_and_restore_it(axis_experts, sampler_calls):
     import torch
 
-    from poe_demo.evaluation import sphere_experts
-
     before = torch.get_num_threads()
-    playground = Playground(sphere_experts(axis_experts), n_points=16, threads=1, n_steps=4, n_mcmc_steps=0)
+    playground = Playground(axis_experts, n_points=16, threads=1, n_steps=4, n_mcmc_steps=0)
     playground.controls["seed"].value = 1
-    assert [threads for _, threads in sampler_calls] == [1, 1] and torch.get_num_threads() == before
-    assert Playground(sphere_experts(axis_experts), n_points=16, n_steps=2).threads == max(1, before - 1)
+    assert [call["threads"] for call in sampler_calls] == [1, 1] and torch.get_num_threads() == before
+    assert Playground(axis_experts, n_points=16, n_steps=2).threads == max(1, before - 1)
     with pytest.raises(ValueError, match="threads must be an integer >= 1, got 0"):
-        Playground(sphere_experts(axis_experts), threads=0)
+        Playground(axis_experts, threads=0)
 
 
-def test_the_noise_is_the_one_the_color_expert_flows_from(axis_experts, sampler_calls):
+@pytest.mark.parametrize("choice", ["mixture", "mean"])
+def test_the_color_expert_control_runs_that_expert_from_its_noise_with_its_settings(
+    axis_experts, sampler_calls, choice
+):
     import torch
 
     from poe_demo.data import sample_noise
-    from poe_demo.evaluation import sphere_experts
-    from poe_demo.experts import ColorMixtureExpert
+    from poe_demo.evaluation import COLOR_EXPERTS
 
-    Playground(sphere_experts(axis_experts, color=ColorMixtureExpert()), n_points=16, n_particles=3, n_steps=2)
-    assert torch.equal(sampler_calls[0][0], sample_noise(3, 16, torch.Generator().manual_seed(0), "gaussian"))
+    other = "mean" if choice == "mixture" else "mixture"
+    playground = Playground(axis_experts, n_points=16, n_particles=3, n_steps=2, color_expert=other)
+    playground.controls["color_expert"].value = choice
+    call = sampler_calls[-1]
+    expert, steering = COLOR_EXPERTS[choice]
+    assert type(call["generative"][-1]) is expert and playground.readout()["color_expert"] == choice
+    # the expert's own noise (Gaussian or palette rgb), and the sampler settings it was measured with
+    assert torch.equal(call["x_init"], sample_noise(3, 16, torch.Generator().manual_seed(0), expert.color_noise))
+    for key in ("tempering", "time_power"):
+        assert call["kwargs"].get(key) == steering.get(key)
+
+
+def test_the_success_rate_button_runs_both_methods_on_the_same_seeds_at_equal_cost(axis_experts, monkeypatch):
+    import poe_demo.widgets
+    from poe_demo.evaluation import COLOR_EXPERTS, euler_samples_at_equal_cost
+
+    playground = Playground(axis_experts, n_points=16, n_particles=2, n_steps=4, n_mcmc_steps=1)
+    calls = []
+    for name in ("steering_trial", "best_of_n_trial"):
+        real = getattr(poe_demo.widgets, name)
+        monkeypatch.setattr(
+            poe_demo.widgets,
+            name,
+            lambda *a, _name=name, _real=real, **kw: calls.append((_name, a, kw)) or _real(*a, **kw),
+        )
+    playground.rates_button.click()
+    rates = playground.last_rates
+    annealed = [c for c in calls if c[0] == "steering_trial"]
+    baseline = [c for c in calls if c[0] == "best_of_n_trial"]
+    seeds = list(range(poe_demo.widgets.BATCH_SEEDS))
+    assert [c[1][3] for c in annealed] == [c[1][3] for c in baseline] == seeds  # the same seeds
+    for _, args, kwargs in annealed:  # the current settings, and the color expert's steering settings
+        assert args[1:3] == ("red", 2) and kwargs["n_steps"] == 4 and kwargs["n_mcmc_steps"] == 1
+        assert {k: kwargs[k] for k in COLOR_EXPERTS["mixture"][1]} == COLOR_EXPERTS["mixture"][1]
+    assert rates["euler_samples"] == euler_samples_at_equal_cost(2, 1, 4)
+    for name in ("annealed", "best_of_n"):
+        p = rates["rates"][name]
+        assert 0 <= p <= 1 and rates["standard_errors"][name] == pytest.approx((p * (1 - p) / len(seeds)) ** 0.5)
+        assert f"{p:.2f}" in playground.rates.value
+    assert playground.progress.value == playground.progress.max == 2 * len(seeds)
+    playground.controls["color"].value = "yellow"
+    assert playground.success_rates() is None and "need a reward color of red, green, blue" in playground.rates.value
+
+
+def test_the_playground_opens_at_its_documented_defaults():
+    from poe_demo.widgets import DEFAULTS
+
+    playground = Playground(n_points=16, n_steps=2)
+    for name, value in DEFAULTS.items():
+        expected = 2 if name == "n_steps" else value
+        assert playground.controls[name].value == expected, name
 
 
 def test_the_progress_bar_moves_at_most_ten_times_a_second_and_ends_full(playground, monkeypatch):
@@ -161,3 +206,22 @@ def test_a_stored_playground_reads_as_its_controls_not_as_a_widget_tree():
         assert f"{control.description} = {control.value}" in bundle["text/plain"]
         assert f"<td>{control.description}</td>" in bundle["text/html"]
     assert "radial error" in bundle["text/html"]  # the last run's readout line
+
+
+def test_after_run_all_the_notebooks_playground_is_at_its_documented_defaults():
+    # Run All on notebook 5, then ask the kernel for the displayed playground's controls.
+    import json
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from poe_demo.widgets import DEFAULTS
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "05_playground.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    probe = "import json; print(json.dumps({name: c.value for name, c in playground.controls.items()}))"
+    nb.cells.append(nbformat.v4.new_code_cell(probe))
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    controls = json.loads(nb.cells[-1].outputs[0]["text"])
+    assert {name: controls[name] for name in DEFAULTS} == DEFAULTS
