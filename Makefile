@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test notebooks bench weights lab site browser clean
+.PHONY: setup demo test notebooks bench weights lab site browser labextension clean
 
 setup: $(STAMP)
 
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	$(if $(TORCH_INDEX),$(BIN)/pip install --quiet -c constraints.txt --index-url $(TORCH_INDEX) torch)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[notebooks,test,site,diffusers]'
+	@# an editable install skips data files: link the JupyterLab extension in, as a wheel would install it
+	mkdir -p $(VENV)/share/jupyter/labextensions
+	ln -sfn $(CURDIR)/jupyterlab_extension/built $(VENV)/share/jupyter/labextensions/poe-demo-plotly
 	@$(BIN)/python -c "import torch; print('installed torch', torch.__version__ + ':', \
 		'CUDA ' + torch.version.cuda + ' build' if torch.version.cuda else 'CPU-only build')"
 	touch $(STAMP)
@@ -57,6 +60,10 @@ site: setup
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 		|| echo "could not install chromium: the browser tests will be skipped"
+
+## Rebuild the JupyterLab extension in jupyterlab_extension/built/ (needs node and npm; the build is committed)
+labextension: setup
+	cd jupyterlab_extension && npm ci --no-audit --no-fund && PATH=$(CURDIR)/$(BIN):$$PATH jupyter labextension build .
 
 ## Open the course in JupyterLab
 lab: setup

@@ -43,14 +43,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_lab(folder: Path, port: int) -> subprocess.Popen:
+def start_lab(folder: Path, port: int, windowing: str | None = "none") -> subprocess.Popen:
     """JupyterLab serving ``folder`` without a token, its app object exposed to the page's scripts.
 
-    Its settings (in ``folder``) turn off notebook windowing, which would stop drawing the
-    playground once later cells scroll it out of view."""
+    Its settings (in ``folder``) turn off notebook windowing by default, which would stop drawing
+    the playground once later cells scroll it out of view; ``windowing=None`` keeps JupyterLab's
+    own default, as a reader's fresh install has it."""
     settings = folder / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
-    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    if windowing is not None:
+        (settings / "tracker.jupyterlab-settings").write_text(f'{{"windowingMode": "{windowing}"}}')
     lab = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.token=",
          "--ServerApp.password=", f"--ServerApp.root_dir={folder}", "--LabApp.expose_app_in_browser=True",

@@ -120,7 +120,7 @@ def main() -> None:
             print(f"tempering {name} T={n_steps}: {tempering[f'{name}, T={n_steps}']}", flush=True)
 
     points = [1, 16] if args.quick else [1, 4, 16, 64]
-    overlap_seeds = range(2) if args.quick else range(8)
+    overlap_seeds = range(2) if args.quick else range(32)
     overlap = {
         "exact_tilt": round(exact_tilt(), 5),
         "n_particles": 256,

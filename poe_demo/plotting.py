@@ -135,13 +135,16 @@ def scatter3d_trace(x: Tensor, size: int = 3):
 
 
 def cube_scene(limit: float = 1.6) -> dict:
-    """A plotly 3-D scene layout: the cube [-limit, limit]^3, fixed (not rescaled to the data), no ticks."""
+    """A plotly 3-D scene layout: the cube [-limit, limit]^3, fixed (not rescaled to the data), no ticks.
+
+    The camera sits a little further out than plotly's default eye (1.25, 1.25, 1.25), so that no
+    corner of the cube is cut off at the bottom of the figure."""
     axis = dict(range=[-limit, limit], showticklabels=False, title="", autorange=False)
-    return dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube")
+    return dict(xaxis=axis, yaxis=axis, zaxis=axis, aspectmode="cube", camera=dict(eye=dict(x=1.5, y=1.5, z=1.15)))
 
 
 def _cube_layout(fig, title: str, limit: float = 1.6):
-    fig.update_layout(title=title, width=460, height=460, margin=dict(l=0, r=0, t=30, b=0), scene=cube_scene(limit))
+    fig.update_layout(title=title, width=460, height=460, margin=dict(l=0, r=0, t=40, b=0), scene=cube_scene(limit))
     return fig
 
 
@@ -152,8 +155,16 @@ def plotly_cloud(x: Tensor, title: str = "", size: int = 3):
     return _cube_layout(SnapshotFigure(scatter3d_trace(x, size)), title)
 
 
-def plotly_points(point_sets: Mapping[str, Tensor], colors: Mapping[str, str], title: str = "", size: int = 2):
-    """Several named sets of points ``[M, 3]`` in one rotatable 3-D view, one color and legend entry each."""
+def plotly_points(
+    point_sets: Mapping[str, Tensor],
+    colors: Mapping[str, str],
+    title: str = "",
+    size: int = 2,
+    sizes: Mapping[str, int] | None = None,
+):
+    """Several named sets of points ``[M, 3]`` in one rotatable 3-D view, one color and legend entry each.
+
+    ``sizes`` overrides ``size`` for some sets (a single marked point wants a bigger marker)."""
     import plotly.graph_objects as go
 
     from .snapshot import SnapshotFigure
@@ -168,11 +179,12 @@ def plotly_points(point_sets: Mapping[str, Tensor], colors: Mapping[str, str], t
                 z=xyz[:, 2],
                 mode="markers",
                 name=name,
-                marker=dict(size=size, color=colors[name]),
+                marker=dict(size=(sizes or {}).get(name, size), color=colors[name]),
                 hoverinfo="skip",
             )
         )
-    return _cube_layout(fig, title, limit=1.2).update_layout(legend=dict(x=0, y=1))
+    # legend markers at a readable size, whatever the traces' own marker size
+    return _cube_layout(fig, title, limit=1.2).update_layout(legend=dict(x=0, y=1, itemsizing="constant"))
 
 
 def plotly_animation(clouds: Tensor, labels: list[str], title: str = "", size: int = 3, limit: float = 2.5):

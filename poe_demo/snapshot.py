@@ -1,10 +1,11 @@
 """Plotly figures that carry their own static picture (needs plotly, the notebooks extra).
 
-plotly's JupyterLab renderer shows a stored ``image/png`` until the pointer enters the figure; a
-figure stored without one gets a snapshot taken by the renderer, which changes the notebook the
-moment it is opened, so every visit would leave a diff in git. A ``SnapshotFigure`` stores a
-matplotlib drawing of its 3-D and 2-D traces beside the plotly JSON. The drawing is a preview
-(one view, no legend); the live figure replaces it on hover.
+A ``SnapshotFigure`` stores a matplotlib drawing of its 3-D and 2-D traces, at the figure's own
+size, beside the plotly JSON: the preview that viewers without plotly's renderer show (GitHub,
+VS Code, nbconvert). In JupyterLab the poe-demo-plotly extension (``jupyterlab_extension/``)
+draws the live figure at once and keeps plotly's renderer from writing its own snapshot into
+the notebook, which it would otherwise do the first time a figure is drawn, so that every visit
+left a diff in git. The drawing is one view, without a legend.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ def snapshot_png(fig: go.Figure) -> bytes:
     traces3d = [t for t in fig.data if t.type == "scatter3d"]
     traces2d = [t for t in fig.data if t.type == "scatter"]
     panels = bool(traces3d) + bool(traces2d)
-    picture = plt.figure(figsize=(4.2 * panels, 4))
+    dpi = 72  # figure inches x dpi = the live figure's pixels
+    width, height = fig.layout.width or 420 * panels, fig.layout.height or 400
+    picture = plt.figure(figsize=(width / dpi, height / dpi))
     if traces3d:
         ax = picture.add_subplot(1, panels, 1, projection="3d")
         for t in traces3d:
@@ -51,7 +54,7 @@ def snapshot_png(fig: go.Figure) -> bytes:
             ax.plot(t.x, t.y, color=_color(t.line.color) or None)
     picture.suptitle(fig.layout.title.text or "", fontsize=10)
     buffer = io.BytesIO()
-    picture.savefig(buffer, format="png", dpi=72)
+    picture.savefig(buffer, format="png", dpi=dpi)
     plt.close(picture)
     return buffer.getvalue()
 

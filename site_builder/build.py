@@ -5,11 +5,13 @@ template (``templates/poe_site``) after three changes to each notebook:
 
 - math in markdown becomes MathML (latex2mathml), which browsers typeset without a script;
 - each plotly figure, stored as plotly's JSON mimetype that nbconvert would drop, becomes a
-  ``<div>`` drawn by the site's single copy of plotly.js;
+  ``<div>`` drawn by the site's single copy of plotly.js, as wide as the page (3-D scenes taller
+  than in the notebook, so the cube fills it);
 - each stored widget view is dropped, leaving its static fallback (the playground's controls).
 
-``index.html`` lists the notebooks with the first sentence of each as its summary. The site is
-built in a temporary folder and renamed into place, so a failed build leaves the old site whole.
+``index.html`` lists the notebooks with the first sentence of each as its summary, and every
+page links to the index and to the previous and next notebook. The site is built in a temporary
+folder and renamed into place, so a failed build leaves the old site whole.
 """
 
 from __future__ import annotations
@@ -79,10 +81,26 @@ def to_mathml(markdown: str) -> str:
     return "".join(part if i % 2 else MATH.sub(math, part) for i, part in enumerate(parts))
 
 
+SCENE_HEIGHT = 640  # px: a 3-D figure on the page, drawn at the page's width
+
+
 def plotly_html(figure: dict, div_id: str) -> str:
-    """A div and the call that draws ``figure`` (data, layout, frames) into it with the page's plotly.js."""
+    """A div and the call that draws ``figure`` (data, layout, frames) into it with the page's plotly.js.
+
+    The figure takes the page's width (its notebook width is dropped; ``responsive`` redraws it
+    when the window changes), and a 3-D scene gets a height to match."""
+    figure = dict(figure, layout=dict(figure.get("layout", {})), config=dict(figure.get("config", {}), responsive=True))
+    layout = figure["layout"]
+    layout.pop("width", None)
+    layout["autosize"] = True
+    if any(key.startswith("scene") for key in layout):
+        layout["height"] = max(layout.get("height", 0), SCENE_HEIGHT)
+    height = layout.setdefault("height", 450)
     spec = json.dumps(figure).replace("</", "<\\/")  # no "</script>" inside the script
-    return f'<div id="{div_id}" class="plotly-figure"></div>\n<script>Plotly.newPlot("{div_id}", {spec});</script>'
+    return (
+        f'<div id="{div_id}" class="plotly-figure" style="width: 100%; height: {height}px"></div>\n'
+        f'<script>Plotly.newPlot("{div_id}", {spec});</script>'
+    )
 
 
 def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -104,11 +122,13 @@ def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def summary(nb: nbformat.NotebookNode) -> tuple[str, str]:
-    """(title, first sentence of the first paragraph) of a notebook's opening markdown cell."""
+    """(title, first sentence of the first paragraph) of a notebook's opening markdown cell.
+
+    A sentence ends at a full stop: a colon introduces what follows and is not an end."""
     lines = nb.cells[0].source.strip().split("\n\n")
     title = lines[0].lstrip("# ").strip()
     paragraph = " ".join(lines[1].split()) if len(lines) > 1 else ""
-    sentence = re.split(r"(?<=[.:])\s", paragraph, maxsplit=1)[0]
+    sentence = re.split(r"(?<=\.)\s", paragraph, maxsplit=1)[0]
     return title, re.sub(r"[*`]", "", sentence)
 
 
@@ -117,13 +137,17 @@ def build(out: Path) -> list[Path]:
     exporter = HTMLExporter(template_name="poe_site", extra_template_basedirs=[str(TEMPLATES)])
     staging = Path(tempfile.mkdtemp(prefix=".site-", dir=out.parent))
     try:
+        paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+        notebooks = [nbformat.read(path, as_version=4) for path in paths]
         pages = []
-        for path in sorted(NOTEBOOKS.glob("*.ipynb")):
-            nb = nbformat.read(path, as_version=4)
+        for path, nb in zip(paths, notebooks):
             title, text = summary(nb)
-            body, _ = exporter.from_notebook_node(prepare(nb), resources={"metadata": {"name": title}})
-            (staging / f"{path.stem}.html").write_text(body, encoding="utf-8")
             pages.append({"href": f"{path.stem}.html", "title": html.escape(title), "summary": html.escape(text)})
+        for i, (page, nb) in enumerate(zip(pages, notebooks)):
+            nav = {"previous": pages[i - 1] if i > 0 else None, "next": pages[i + 1] if i + 1 < len(pages) else None}
+            resources = {"metadata": {"name": html.unescape(page["title"])}, "nav": nav}
+            body, _ = exporter.from_notebook_node(prepare(nb), resources=resources)
+            (staging / page["href"]).write_text(body, encoding="utf-8")
         (staging / "index.html").write_text(INDEX.render(pages=pages), encoding="utf-8")
         (staging / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")
         staging.chmod(0o755)  # mkdtemp's 0700 would hide the site from a web server

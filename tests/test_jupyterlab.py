@@ -1,10 +1,13 @@
-"""Opening a notebook in JupyterLab and saving it changes nothing: no diff lands in git from a reader's visit.
+"""A reader's visit in JupyterLab changes nothing: no diff lands in git from opening, scrolling, hovering, saving.
 
-Runs JupyterLab on copies of the notebooks in Debian's chromium (see test_site.py for the browser),
-opens each, saves it as JupyterLab would on autosave, and compares the bytes with the original.
-Plausible failures: a kernelspec JupyterLab renames, metadata it adds, numbers JavaScript writes
-differently (1.0 as 1), and a plotly figure stored without its own picture (plotly's renderer
-then adds a snapshot; see poe_demo.snapshot).
+Runs JupyterLab (with its default settings, as a fresh install has them) on copies of the
+notebooks in Debian's chromium (see test_site.py for the browser), opens each, scrolls to every
+output and hovers it, saves, and compares the bytes with the original. Plausible failures: a
+kernelspec JupyterLab renames, metadata it adds, numbers JavaScript writes differently (1.0 as 1),
+and plotly's renderer writing its own PNG snapshot into a figure's output when the figure is drawn
+(the poe-demo-plotly JupyterLab extension, ``jupyterlab_extension/``, stops it). It also checks
+what the reader sees: every 3-D figure is live (drawn by plotly, not a still picture) as soon as
+it is scrolled to, and hovering it does not change its size.
 """
 
 import importlib.util
@@ -18,6 +21,38 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CHROMIUM = Path("/usr/bin/chromium")
 
+VISIT = """async () => {
+  const notebook = window.jupyterapp.shell.currentWidget;
+  const panel = notebook.content.node.closest('.jp-WindowedPanel-outer') || notebook.content.node;
+  const seen = [];
+  for (let i = 0; i < notebook.content.widgets.length; i++) {
+    const cell = notebook.content.widgets[i];
+    await notebook.content.scrollToItem(i, 'center');
+    await new Promise(r => setTimeout(r, 150));
+    for (const output of cell.node.querySelectorAll('.jp-OutputArea-output')) {
+      output.scrollIntoView({block: 'center'});
+      await new Promise(r => setTimeout(r, 400));
+      const plotly = output.matches('.jp-RenderedPlotly') ? output : output.querySelector('.jp-RenderedPlotly');
+      const before = output.getBoundingClientRect().height;
+      const box = output.getBoundingClientRect();
+      for (const type of ['mouseenter', 'mouseover', 'mousemove']) {
+        const target = document.elementFromPoint(box.left + box.width / 2, box.top + Math.min(box.height / 2, 200));
+        if (target) target.dispatchEvent(new MouseEvent(type, {bubbles: true, clientX: box.left + box.width / 2,
+                                                               clientY: box.top + box.height / 2}));
+      }
+      const img = plotly && plotly.querySelector('img.plot-img');
+      if (img) img.dispatchEvent(new MouseEvent('mouseenter'));
+      await new Promise(r => setTimeout(r, 600));
+      if (plotly) {
+        seen.push({cell: i, before, after: output.getBoundingClientRect().height,
+                   live: !!plotly.querySelector('.plot-container .main-svg')});
+      }
+    }
+  }
+  await new Promise(r => setTimeout(r, 1500));
+  return {figures: seen, dirty: notebook.context.model.dirty};
+}"""
+
 
 def _lab_helpers():
     """start_lab and free_port from benchmarks/playground_latency.py (benchmarks/ is not a package)."""
@@ -27,7 +62,14 @@ def _lab_helpers():
     return module
 
 
-def test_opening_and_saving_each_notebook_in_jupyterlab_leaves_it_byte_identical(tmp_path, monkeypatch):
+def stored_figures(notebook: Path) -> int:
+    import json
+
+    nb = json.loads(notebook.read_text())
+    return sum("application/vnd.plotly.v1+json" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
+
+
+def test_visiting_each_notebook_in_jupyterlab_leaves_it_byte_identical(tmp_path, monkeypatch):
     if not CHROMIUM.exists():
         message = f"no browser at {CHROMIUM}: install Debian's chromium (make test does, with apt-get)"
         if os.environ.get("CI"):
@@ -41,19 +83,21 @@ def test_opening_and_saving_each_notebook_in_jupyterlab_leaves_it_byte_identical
     for notebook in NOTEBOOKS:
         shutil.copy(notebook, tmp_path / notebook.name)
     port = lab_helpers.free_port()
-    lab = lab_helpers.start_lab(tmp_path, port)
+    lab = lab_helpers.start_lab(tmp_path, port, windowing=None)
+    visits = {}
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
             for notebook in NOTEBOOKS:
-                page = browser.new_page()
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
                 page.goto(f"http://127.0.0.1:{port}/lab/tree/{notebook.name}")
                 page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
                 try:  # the kernel dialog of a fresh settings folder: the notebook's own kernel
                     page.locator(".jp-Dialog .jp-mod-accept").click(timeout=5_000)
                 except PlaywrightTimeout:
                     pass
-                page.wait_for_timeout(1000)
+                page.wait_for_timeout(1500)
+                visits[notebook.name] = page.evaluate(VISIT)
                 page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
                 page.wait_for_timeout(1000)
                 page.close()
@@ -62,4 +106,11 @@ def test_opening_and_saving_each_notebook_in_jupyterlab_leaves_it_byte_identical
         lab.terminate()
         lab.wait(timeout=30)
     changed = [nb.name for nb in NOTEBOOKS if (tmp_path / nb.name).read_bytes() != nb.read_bytes()]
-    assert changed == [], f"JupyterLab rewrote {changed}"
+    assert changed == [], f"JupyterLab rewrote {changed}; {visits}"
+    for notebook in NOTEBOOKS:
+        visit = visits[notebook.name]
+        assert not visit["dirty"], (notebook.name, visit)  # not even marked modified before the save
+        assert len(visit["figures"]) == stored_figures(notebook), (notebook.name, visit)
+        for figure in visit["figures"]:
+            assert figure["live"], (notebook.name, figure)  # drawn by plotly once scrolled to, not a still picture
+            assert abs(figure["after"] - figure["before"]) < 2, (notebook.name, figure)  # no jump on hover

@@ -79,6 +79,7 @@ def test_index_lists_every_notebook_with_a_summary(site):
     assert [href for href, _, _ in links] == [f"{nb.stem}.html" for nb in NOTEBOOKS]
     for href, title, summary in links:
         assert (site / href).exists() and title.strip() and len(summary.split()) >= 5, (href, summary)
+        assert summary.strip().endswith("."), (href, summary)  # a whole sentence, not a lead-in to a list
     assert (site / "plotly.min.js").stat().st_size > 1_000_000  # one copy of plotly.js for all pages
     for href, _, _ in links:  # each page loads that copy and embeds none of its own
         page = (site / href).read_text()
@@ -118,3 +119,44 @@ def test_page_renders_its_figures_and_math_offline(site, browser, notebook):
     assert all(width > 0 for width in seen["images"]), seen["images"]
     if notebook.stem == "05_playground":
         assert seen["controls"] == 10 and expected["figures"] >= 1  # static controls and the last run's figure
+
+
+def test_every_page_links_to_its_neighbours_and_draws_figures_at_the_pages_width(site, browser):
+    pages = [f"{nb.stem}.html" for nb in NOTEBOOKS]
+    for i, href in enumerate(pages):
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((site / href).as_uri(), wait_until="load")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.plotly-figure')].every(f => f.querySelector('.main-svg'))",
+            timeout=60_000,
+        )
+        seen = page.evaluate(
+            """() => {
+            const links = where => Object.fromEntries(['prev', 'index', 'next'].map(kind => {
+                const a = document.querySelector(`.site-nav-${where} .site-${kind}`);
+                return [kind, a ? a.getAttribute('href') : null];
+            }));
+            const overlap = (a, b) => a && b && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+            const figures = [...document.querySelectorAll('.plotly-figure')].map(f => {
+                const area = f.closest('.jp-OutputArea-output') || f.parentElement;
+                const title = f.querySelector('.gtitle'), bar = f.querySelector('.modebar-container .modebar');
+                return {
+                    share: f.getBoundingClientRect().width / area.getBoundingClientRect().width,
+                    clash: !!overlap(title && title.getBoundingClientRect(), bar && bar.getBoundingClientRect()),
+                    legend: [...f.querySelectorAll('.legendpoints path')].map(p => p.getBoundingClientRect().width),
+                };
+            });
+            return {top: links('top'), bottom: links('bottom'), figures};
+        }"""
+        )
+        page.close()
+        expected = {
+            "prev": pages[i - 1] if i > 0 else None,
+            "index": "index.html",
+            "next": pages[i + 1] if i + 1 < len(pages) else None,
+        }
+        assert seen["top"] == seen["bottom"] == expected, (href, seen)
+        for figure in seen["figures"]:
+            assert figure["share"] > 0.9, (href, figure)  # the page's width, not a 460 px box
+            assert not figure["clash"], (href, figure)  # the title clear of plotly's toolbar
+            assert all(width >= 6 for width in figure["legend"]), (href, figure)  # legend markers, not specks
