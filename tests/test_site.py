@@ -136,7 +136,8 @@ def test_every_page_links_to_its_neighbours_and_draws_figures_at_the_pages_width
                 const a = document.querySelector(`.site-nav-${where} .site-${kind}`);
                 return [kind, a ? a.getAttribute('href') : null];
             }));
-            const overlap = (a, b) => a && b && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+            const overlap = (a, b) => a && b && a.left < b.right && b.left < a.right
+                                   && a.top < b.bottom && b.top < a.bottom;
             const figures = [...document.querySelectorAll('.plotly-figure')].map(f => {
                 const area = f.closest('.jp-OutputArea-output') || f.parentElement;
                 const title = f.querySelector('.gtitle'), bar = f.querySelector('.modebar-container .modebar');
