@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test notebooks bench weights lab site browser labextension clean
+.PHONY: setup demo test notebooks bench weights lab site browser labextension pictures clean
 
 setup: $(STAMP)
 
@@ -65,9 +65,14 @@ browser:
 labextension: setup
 	cd jupyterlab_extension && npm ci --no-audit --no-fund && PATH=$(CURDIR)/$(BIN):$$PATH jupyter labextension build .
 
-## Open the course in JupyterLab
+## Open the course in JupyterLab (as root, JupyterLab refuses to start without --allow-root)
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+
+## The README's pictures in docs/, from the commands that make them
+pictures: setup
+	$(BIN)/poe-demo demo --out outputs
+	cp outputs/samples.png docs/sphere_demo.png
 
 clean:
 	rm -rf $(VENV) outputs site .pytest_cache build dist *.egg-info

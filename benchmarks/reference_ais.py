@@ -1,9 +1,11 @@
 """The annealed importance sampler written for clarity, not speed: the same algorithm as
 ``poe_demo.samplers.annealed_importance_sampling`` (start weights for shared coordinates,
 incremental weights at the ODE output with the quadratically tempered reward and the trapezoid
-rule of the velocity mismatch, MALA steps whose size is set per level by the largest curvature
-among the particles, a reward test on the move, systematic resampling when the ESS falls below
-L/2), but one particle and one expert call at a time in Python loops. It is the baseline
+rule of the velocity mismatch, MALA steps with Simpson's rule in the Metropolis ratio, their size
+set per level by the largest curvature among the particles (probed at the first Langevin level,
+then the previous level's largest secant curvature times (t / t_next)^2), a reward test on the
+move, systematic resampling when the ESS falls below L/2), but one particle and one expert call
+at a time in Python loops. It is the baseline
 ``bench_sampler.py`` divides by; its samples agree with the batched sampler's in distribution.
 """
 
@@ -46,19 +48,25 @@ def _curvature(experts, x, s, t, g):
 
 
 def _mala(experts, rewards, x, v, s, m, t, n_steps, h, g):
-    """MALA with step h on one particle, then the tempered reward test on the whole move."""
+    """MALA with step h on one particle, then the tempered reward test on the whole move.
+
+    Returns (x, v, mismatch, reward) after the move and the largest secant curvature met."""
     x0, v0, m0, r0 = x, v, m, _reward(rewards, x, v, t)
+    secant = 0.0
     for _ in range(n_steps):
         xi = torch.randn(x.shape, generator=g)
         z = x + h * s + math.sqrt(2 * h) * xi
         v_z, s_z, m_z = _evaluate(experts, z, t)
-        log_alpha = 0.5 * ((s + s_z) * (z - x)).sum() - ((x - z - h * s_z) ** 2).sum() / (4 * h) + 0.5 * (xi**2).sum()
+        s_mid = sum(e.score((0.5 * (x + z))[None], t)[0] for e in experts)
+        log_density = ((s + 4 * s_mid + s_z) * (z - x)).sum() / 6  # Simpson's rule along the step
+        log_alpha = log_density - ((x - z - h * s_z) ** 2).sum() / (4 * h) + 0.5 * (xi**2).sum()
+        secant = max(secant, float((s_z - s).norm() / (z - x).norm()))
         if math.log(float(torch.rand(1, generator=g))) < float(log_alpha):
             x, v, s, m = z, v_z, s_z, m_z
     r = _reward(rewards, x, v, t)
     if math.log(float(torch.rand(1, generator=g))) < _lam(t) * (r - r0):
-        return x, v, m, r
-    return x0, v0, m0, r0
+        return (x, v, m, r), secant
+    return (x0, v0, m0, r0), secant
 
 
 @torch.no_grad()
@@ -68,6 +76,7 @@ def reference_ais(experts, rewards, x_init, n_steps, n_mcmc_steps, step_size=0.5
     n = x_init.shape[0]
     times = time_grid(n_steps).tolist()
     xs, vs, rs, ms, log_w = [], [], [], [], []
+    carried = None  # the largest secant curvature of the previous level's proposals
     for p in range(n):
         v, _, m = _evaluate(experts, x_init[p], 1.0)
         xs.append(x_init[p])
@@ -92,12 +101,17 @@ def reference_ais(experts, rewards, x_init, n_steps, n_mcmc_steps, step_size=0.5
                 xs[p], vs[p], rs[p], ms[p] = w, v_w, r_w, m_w
                 moved.append(s_w)
             if moved and n_mcmc_steps > 0:
-                kappa = max(_curvature(experts, xs[p], moved[p], t_next, g) for p in range(n))
+                if carried is None:
+                    kappa = max(_curvature(experts, xs[p], moved[p], t_next, g) for p in range(n))
+                else:
+                    kappa = carried * (t / t_next) ** 2
                 h = step_size / (kappa * xs[0].numel() ** (1 / 3))
+                carried = 0.0
                 for p in range(n):
-                    xs[p], vs[p], ms[p], rs[p] = _mala(
+                    (xs[p], vs[p], ms[p], rs[p]), secant = _mala(
                         experts, rewards, xs[p], vs[p], moved[p], ms[p], t_next, n_mcmc_steps, h, g
                     )
+                    carried = max(carried, secant)
         top = max(log_w)
         weights = [math.exp(lw - top) for lw in log_w]
         total = sum(weights)

@@ -1,10 +1,11 @@
-"""Write the README's result tables from benchmarks/results/*.json, so every number there comes from a run.
+"""Write the result tables from benchmarks/results/*.json, so every number on a page comes from a run.
 
-    python benchmarks/report.py           # rewrite the marked sections of README.md
-    python benchmarks/report.py --check   # exit 1 if README.md and the JSON disagree (the tests run this)
+    python benchmarks/report.py           # rewrite the marked sections of benchmarks/README.md and README.md
+    python benchmarks/report.py --check   # exit 1 if a page and the JSON disagree (the tests run this)
 
-A section is the text between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``; the
-prose around the sections carries no measured numbers.
+A section is the text between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->``.
+``benchmarks/README.md`` holds the full tables; the top-level README holds ``summary``, a few
+headline numbers drawn from the same JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from common import RESULTS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+BENCHMARKS_README = Path(__file__).resolve().parent / "README.md"
 # The speed table shows these settings of the grid; bench_sampler.json holds all 24.
 SPEED_ROWS = [
     (1, 256, 64, 3),
@@ -287,6 +289,49 @@ def metropolis(results: dict) -> str:
     )
 
 
+def _mean_rate(by_color: dict) -> float:
+    return statistics.fmean(by_color.values())
+
+
+def summary(results: dict) -> str:
+    """The README's headline numbers: speed against the base commit, steering, the Metropolis rule, known answers."""
+    v, path, steer = results["versus_commit"], results["steering"], results["evaluate"]["steering"]
+    rates, samples = path["rates"], path["euler_samples_same_budget"]
+    first = next(iter(samples))
+    mean_colors = steer["colors"]
+    mean_rows = [
+        (n, statistics.fmean(mean_colors[c][n]["incremental"] for c in mean_colors),
+         statistics.fmean(mean_colors[c][n]["best_of_n_same_budget"] for c in mean_colors))
+        for n in steer["bound"]
+    ]  # fmt: skip
+    best_wins = sum(b >= a for _, a, b in mean_rows)
+    metro = results["weights"]["metropolis"]["rows"]
+    top = max(int(key.rsplit("=", 1)[1]) for key in metro)
+    known = results["evaluate"]["known_answers"]["slope_log_std_vs_log_L"]
+    return "\n".join(
+        [
+            f"- **Speed** at the target setting (L = 32, N = 512, T = 128, K = 3), fresh processes in alternation: "
+            f"{v['current_seconds']['median']:.2f} s against {v['base_seconds']['median']:.2f} s for commit "
+            f"{v['base']} (ratio {v['ratio']['median']:.2f}, median of {len(v['pairs'])} pairs), at a radial error of "
+            f"{v['radial_error']['current']:.4f} ({v['radial_error']['base']:.4f} before). The Simpson rule's extra "
+            "expert call per Langevin step is in this figure.",
+            f"- **Steering with the color fixed by the noise** (`ColorMeanExpert`): best-of-N at equal cost succeeds "
+            f"at least as often as the annealed sampler at {best_wins} of {len(mean_rows)} particle counts (L = 1: "
+            f"{mean_rows[0][2]:.2f} against {mean_rows[0][1]:.2f}).",
+            f"- **Steering with the color decided along the path** (`ColorMixtureExpert`, untempered): at L = {first} "
+            f"the annealed sampler succeeds {_mean_rate(rates['mixture: annealed, untempered'][first]):.2f} of the "
+            f"time against {_mean_rate(rates['mixture: best-of-N'][first]):.2f} for best-of-N with N = "
+            f"{samples[first]} Euler samples at the same cost.",
+            f"- **The Metropolis rule** on a curved two-mode product (K = 3, T = {top}): mode-mass error "
+            f"{_bias(metro[f'simpson, T={top}']['mass'])} with Simpson's rule, "
+            f"{_bias(metro[f'trapezoid, T={top}']['mass'])} with the trapezoid rule.",
+            "- **Known answers**: estimates converge like 1/sqrt(L) (fitted slopes of log std against log L: "
+            + ", ".join(f"{v_:.2f}" for v_ in known.values())
+            + "; -0.5 is 1/sqrt(L)).",
+        ]
+    )
+
+
 SECTIONS = {
     "machine": machine,
     "speed": speed,
@@ -301,6 +346,13 @@ SECTIONS = {
     "overlap": overlap,
     "metropolis": metropolis,
     "versus_commit": versus_commit,
+    "summary": summary,
+}
+
+# Which sections each page holds.
+PAGES = {
+    BENCHMARKS_README: [name for name in SECTIONS if name != "summary"],
+    README: ["summary"],
 }
 
 
@@ -319,9 +371,10 @@ def load(directory: Path = RESULTS) -> dict:
     }
 
 
-def render(text: str, results: dict) -> str:
-    """``text`` with every marked section replaced by its rendering from ``results``."""
-    for name, section in SECTIONS.items():
+def render(text: str, results: dict, names: list[str]) -> str:
+    """``text`` with each marked section of ``names`` replaced by its rendering from ``results``."""
+    for name in names:
+        section = SECTIONS[name]
         start, end = f"<!-- results:{name} -->", f"<!-- /results:{name} -->"
         pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
         if not pattern.search(text):
@@ -334,17 +387,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 if README.md is out of date")
     args = parser.parse_args()
-    current = README.read_text()
-    expected = render(current, load())
-    if args.check:
-        if current != expected:
-            print(
-                "README.md does not match benchmarks/results/*.json; run python benchmarks/report.py", file=sys.stderr
-            )
-            sys.exit(1)
-        return
-    README.write_text(expected)
-    print(f"wrote {README}")
+    results = load()
+    stale = []
+    for page, names in PAGES.items():
+        current = page.read_text()
+        expected = render(current, results, names)
+        if args.check:
+            stale += [page] if current != expected else []
+        elif current != expected:
+            page.write_text(expected)
+            print(f"wrote {page}")
+    if stale:
+        names = ", ".join(str(p.relative_to(README.parent)) for p in stale)
+        print(f"{names} do not match benchmarks/results/*.json; run python benchmarks/report.py", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

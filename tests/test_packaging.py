@@ -46,7 +46,20 @@ def test_wheel_installs_samples_from_another_folder_and_uninstalls_cleanly(tmp_p
         cwd=elsewhere,
     )
     assert "mean color" in out and (elsewhere / "s.png").stat().st_size > 1000
+    # the JupyterLab extension that keeps notebooks unchanged, where JupyterLab looks for extensions
+    extension = venv / "share" / "jupyter" / "labextensions" / "poe-demo-plotly"
+    assert (extension / "package.json").exists() and list((extension / "static").glob("remoteEntry.*.js"))
 
     run(python, "-m", "pip", "uninstall", "-y", "-q", "poe-demo")
+    assert not extension.exists()
     assert not list(site.glob("poe_demo*")) and not (venv / "bin" / "poe-demo").exists()
     assert not (site / "data").exists() and not (site / "checkpoints").exists()
+
+
+def test_make_lab_passes_allow_root_exactly_when_run_as_root():
+    # JupyterLab refuses to start as root without --allow-root ("Running as root is not recommended").
+    import os
+
+    done = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    (line,) = [line for line in done.stdout.splitlines() if "jupyter lab notebooks/" in line]
+    assert line.rstrip().endswith("--allow-root") == (os.geteuid() == 0), line

@@ -118,7 +118,7 @@ def test_page_renders_its_figures_and_math_offline(site, browser, notebook):
     assert seen["raw"] == [], seen["raw"]  # no LaTeX left untypeset
     assert all(width > 0 for width in seen["images"]), seen["images"]
     if notebook.stem == "05_playground":
-        assert seen["controls"] == 10 and expected["figures"] >= 1  # static controls and the last run's figure
+        assert seen["controls"] == 11 and expected["figures"] >= 1  # static controls and the last run's figure
 
 
 def test_every_page_links_to_its_neighbours_and_draws_figures_at_the_pages_width(site, browser):
