@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(if $(TORCH_INDEX),$(BIN)/pip install --quiet -c constraints.txt --index-url $(TORCH_INDEX) torch)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[notebooks,test,site,diffusers]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[notebooks,test,site,diffusers,images]'
 	@# an editable install skips data files: link the JupyterLab extension in, as a wheel would install it
 	mkdir -p $(VENV)/share/jupyter/labextensions
 	ln -sfn $(CURDIR)/jupyterlab_extension/built $(VENV)/share/jupyter/labextensions/poe-demo-plotly
@@ -41,16 +41,19 @@ notebooks: setup
 		notebooks/*.ipynb
 
 ## Speed, quality, expert-size and weight benchmarks: JSON and figures in benchmarks/results/, then
-## the README's tables rewritten from them (about 20 minutes on 2 cores)
+## the tables of benchmarks/README.md and README.md rewritten from them (about two hours on 2 cores)
 bench: setup browser
 	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py \
 		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python steering.py && ../$(BIN)/python weights.py \
 		&& ../$(BIN)/python playground_latency.py && ../$(BIN)/python versus_commit.py \
+		&& ../$(BIN)/python profile_target.py \
+		&& ../$(BIN)/python digit_resolution.py && ../$(BIN)/python digits.py \
 		&& ../$(BIN)/python report.py
 
-## Retrain the shipped axis experts and rewrite poe_demo/checkpoints/ (manifest included)
+## Retrain the shipped networks and rewrite poe_demo/checkpoints/ (manifests included; the digits take about 40 minutes)
 weights: setup
 	$(BIN)/poe-demo train --out-dir poe_demo/checkpoints
+	$(BIN)/poe-demo train-digits --out-dir poe_demo/checkpoints/digits
 
 ## The course as static HTML from the notebooks' stored outputs: open site/index.html
 site: setup
@@ -73,6 +76,7 @@ lab: setup
 pictures: setup
 	$(BIN)/poe-demo demo --out outputs
 	cp outputs/samples.png docs/sphere_demo.png
+	$(BIN)/poe-demo digits --digit 3 --particles 16 --out docs/digits_steered.png
 
 clean:
 	rm -rf $(VENV) outputs site .pytest_cache build dist *.egg-info

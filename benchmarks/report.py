@@ -293,6 +293,70 @@ def _mean_rate(by_color: dict) -> float:
     return statistics.fmean(by_color.values())
 
 
+def profile(results: dict) -> str:
+    pr = results["profile_target"]
+    shares = ", ".join(f"{name} {share:.0%}" for name, share in pr["shares"].items())
+    points = pr["setting"]["L"] * pr["setting"]["N"]
+    return (
+        f"One run at the target setting took {pr['seconds']:.2f} s: {shares}. It evaluated the experts "
+        f"{pr['expert_evaluations']} times ({pr['evaluations_per_level']:.2f} per level; `ais_evaluations` counts "
+        f"{pr['ais_evaluations_formula']}). The axis networks alone take "
+        f"{pr['network_seconds_per_evaluation'] * 1e3:.2f} ms per evaluation of all {points:,} points, "
+        f"{pr['network_gflops_per_second']:.0f} GFLOP/s in their matrix products, so with everything else free a run "
+        f"would still take {pr['floor_seconds']:.2f} s."
+    )
+
+
+def digits(results: dict) -> str:
+    d = results["digits"]
+    q, steer = d["quality"], d["steering"]
+    quality_text = (
+        f"Unconditional samples of `flow_all` ({q['n']}, annealed sampler without a reward, resampled by weight): the "
+        f"judge's mean confidence {q['judge_confidence']:.2f} (on held-out images "
+        f"{q['held_out_judge_confidence']:.2f}), its classes {q['judge_histogram']}, the reward classifier agreeing "
+        f"with it on {q['reward_agrees_with_judge']:.0%}; mean distance to the nearest training image "
+        f"{q['nearest_training_distance']:.2f} for samples against {q['held_out_nearest_training_distance']:.2f} for "
+        "held-out images."
+    )
+
+    def cell(entry):
+        return f"{entry['rate']:.2f} ± {entry['se']:.2f}"
+
+    table = _table(
+        ["L", "N", "annealed: judge", "annealed: reward classifier", "best-of-N: judge", "best-of-N: reward classifier",
+         "seconds per run (annealed / best-of-N)"],
+        [
+            [n, r["N"], cell(r["annealed"]["judge"]), cell(r["annealed"]["reward"]), cell(r["best_of_n"]["judge"]),
+             cell(r["best_of_n"]["reward"]),
+             f"{r['annealed']['seconds_per_run']:.2f} / {r['best_of_n']['seconds_per_run']:.2f}"]
+            for n, r in steer["rows"].items()
+        ],
+    )  # fmt: skip
+    product = _table(
+        ["sampler", "judge's classes (0-9)", "ink"],
+        [[name, str(r.get("judge_histogram", "")), f"{r['ink']:.3f}"] for name, r in d["product"].items()],
+    )
+    return (
+        f"{quality_text}\n\nSteering, {steer['trials']} trials per L ({steer['trials'] // 10} per digit), T = "
+        f"{steer['n_steps']}, K = {steer['n_mcmc_steps']}; success is the returned image being the asked digit:\n\n"
+        f"{table}\n\nThe product of the {{0, 1, 2, 3, 4}} and {{0, 2, 4, 6, 8}} experts ({d['quality']['n']} samples "
+        f"each; ink is the mean pixel value, 0 white, 1 black):\n\n{product}"
+    )
+
+
+def digit_resolution(results: dict) -> str:
+    r = results["digit_resolution"]
+    table = _table(
+        ["resolution", "seconds per training step", "seconds per 256 samples", "judge's confidence", "digits seen"],
+        [
+            [f"{size} x {size}", f"{row['seconds_per_training_step']:.3f}", f"{row['seconds_per_256_samples']:.1f}",
+             f"{row['judge_confidence']:.2f}", row["digits_seen"]]
+            for size, row in r["rows"].items()
+        ],
+    )  # fmt: skip
+    return f"{r['training_steps']} training steps at each resolution, 256 Euler samples of 32 steps each:\n\n{table}"
+
+
 def summary(results: dict) -> str:
     """The README's headline numbers: speed against the base commit, steering, the Metropolis rule, known answers."""
     v, path, steer = results["versus_commit"], results["steering"], results["evaluate"]["steering"]
@@ -346,6 +410,9 @@ SECTIONS = {
     "overlap": overlap,
     "metropolis": metropolis,
     "versus_commit": versus_commit,
+    "digits": digits,
+    "digit_resolution": digit_resolution,
+    "profile": profile,
     "summary": summary,
 }
 
@@ -361,9 +428,12 @@ def load(directory: Path = RESULTS) -> dict:
         name: json.loads((directory / f"{name}.json").read_text())
         for name in (
             "bench_sampler",
+            "digit_resolution",
+            "digits",
             "evaluate",
             "expert_size",
             "playground_latency",
+            "profile_target",
             "steering",
             "versus_commit",
             "weights",

@@ -1,4 +1,4 @@
-"""``poe-demo`` / ``python -m poe_demo``: the main job (demo), one steered sample, and retraining.
+"""``poe-demo`` / ``python -m poe_demo``: the main job (demo), one steered sample, digits, and retraining.
 
 This module only parses and checks the command line; :mod:`poe_demo.commands` does the work and
 is imported after parsing, so ``--help`` and argument mistakes answer without loading torch. A
@@ -75,6 +75,13 @@ def _color(text: str) -> str:
     except (ValueError, TypeError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _digit(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 9:
+        raise argparse.ArgumentTypeError(f"must be a digit from 0 to 9, got {value}")
+    return value
 
 
 def _device(text: str):
@@ -180,6 +187,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=TRAIN_DEFAULTS["seed"], help="training seed, in [0, 2^63)")
     p.add_argument("--out-dir", type=Path, required=True, help="folder for the checkpoints and manifest.json")
     p.set_defaults(command="train")
+    p = sub.add_parser(
+        "digits",
+        formatter_class=defaults,
+        help="handwritten digits from the shipped flow expert, steered to a digit by a classifier, graded by a judge",
+    )
+    p.add_argument("--digit", type=_digit, default=None, help="the digit to steer to, 0-9 (absent: unconditional)")
+    p.add_argument("--particles", type=_positive, default=16, help="L, images sampled in parallel")
+    p.add_argument("--steps", type=_positive, default=32, help="T, annealing levels")
+    p.add_argument("--mcmc-steps", type=_count(0), default=2, metavar="K", help="Langevin steps per level")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the noise and the sampler, in [0, 2^63)")
+    p.add_argument("--device", type=_device, default="cpu", help="cpu or cuda")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder with the digit networks and their manifest.json (default: the ones shipped in the package)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        action="append",
+        help="output file, by its ending: .png (the particles as a grid, the returned one framed, each labelled by "
+        "the judge) or .npz (images [L, H, W] in [0, 1] in the sampler's order, log_weights [L], best [H, W]); "
+        "repeat it for both (default: outputs/digits.png)",
+    )
+    p.set_defaults(command="digits")
+    p = sub.add_parser(
+        "train-digits",
+        formatter_class=defaults,
+        help="retrain the digit networks (three flow experts, the reward classifier, the judge) and their manifest",
+    )
+    p.add_argument("--out-dir", type=Path, required=True, help="folder for the networks and manifest.json")
+    p.set_defaults(command="train_digits")
     return parser
 
 
@@ -191,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
 
         configure_cpu()
         return getattr(commands, args.command)(args)
-    except (ValueError, TypeError, OSError) as exc:  # user mistakes: bad values, checkpoints, paths, memory
+    except (ValueError, TypeError, OSError, ImportError) as exc:  # user mistakes: values, files, memory, extras
         return _fail(str(exc))
     except KeyboardInterrupt:
         print("poe-demo: interrupted", file=sys.stderr)

@@ -24,7 +24,7 @@ from .resources import check_memory, sampler_memory
 from .rewards import ColorReward
 from .samplers import annealed_importance_sampling, euler
 
-__all__ = ["SAMPLE_FORMATS", "demo", "sample", "train"]
+__all__ = ["SAMPLE_FORMATS", "demo", "sample", "train", "digits", "train_digits"]
 
 SAMPLE_FORMATS = (".png", ".npz", ".ply")
 
@@ -258,3 +258,16 @@ def train(args) -> int:
     manifest = train_and_save(args.out_dir, TrainingConfig(n_steps=args.train_steps, seed=args.seed))
     print(f"wrote checkpoints and {manifest}; sample with them: poe-demo sample --data-dir {args.out_dir}")
     return 0
+
+
+def digits(args) -> int:
+    from .digits.command import digits as run
+
+    args.out = args.out or [Path("outputs/digits.png")]
+    return run(args)
+
+
+def train_digits(args) -> int:
+    from .digits.command import train_digits as run
+
+    return run(args)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+import torch
 from torch import Tensor
 
 from .data import RGB, as_rgb
 from .validation import check_cloud
 
-__all__ = ["ColorReward", "GaussianReward"]
+__all__ = ["ClassifierReward", "ColorReward", "GaussianReward"]
 
 
 class ColorReward:
@@ -64,3 +65,40 @@ class GaussianReward:
                 )
             x = x[:, self.coordinate : self.coordinate + 1]
         return -((x - self.mean) ** 2).flatten(1).sum(1) / (2 * self.std**2)
+
+
+class ClassifierReward:
+    """log r(x) = strength * log p(label | x) from a classifier's logits: a discriminative expert.
+
+    ``classifier(x)`` returns logits ``[L, classes]`` for a batch ``[L, ...]``. ``label`` is one
+    class index, or several: then the reward is the probability of any of them,
+    log sum_{l in labels} p(l | x) (a concept such as "an even digit"). The sampler calls this on
+    the predicted clean sample x_hat, so a classifier trained on clean data is the natural one.
+    ``strength`` sharpens (> 1) or flattens (< 1) what the classifier says: the target is
+    prod_i p_i(x) p(label | x)^strength. It runs under ``torch.no_grad()``: never differentiated.
+    """
+
+    def __init__(self, classifier, label: int | Sequence[int], strength: float = 1.0):
+        if not callable(classifier):
+            raise TypeError(f"classifier must be callable on a batch, got {type(classifier).__name__}")
+        labels = (label,) if isinstance(label, int) and not isinstance(label, bool) else tuple(label)
+        if not labels or any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in labels):
+            raise ValueError(f"label must be a class index >= 0 or a non-empty sequence of them, got {label!r}")
+        if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 < strength < math.inf:
+            raise ValueError(f"strength must be a finite number > 0, got {strength!r}")
+        self.classifier, self.labels, self.strength = classifier, labels, float(strength)
+
+    def __repr__(self) -> str:
+        label = self.labels[0] if len(self.labels) == 1 else list(self.labels)
+        return f"ClassifierReward({type(self.classifier).__name__}, label={label}, strength={self.strength})"
+
+    def log_reward(self, x: Tensor) -> Tensor:
+        with torch.no_grad():
+            logits = self.classifier(x)
+        if logits.ndim != 2 or logits.shape[0] != x.shape[0] or not max(self.labels) < logits.shape[1]:
+            raise ValueError(
+                f"{type(self.classifier).__name__} returned logits of shape {tuple(logits.shape)} for {x.shape[0]} "
+                f"particles; ClassifierReward needs [L, classes] with more than {max(self.labels)} classes"
+            )
+        log_p = logits.log_softmax(dim=1)[:, list(self.labels)].logsumexp(dim=1)
+        return self.strength * log_p.to(x.dtype)

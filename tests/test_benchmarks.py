@@ -30,6 +30,9 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("steering.py", "steering_quick.json"),
         ("playground_latency.py", "playground_latency_quick.json"),
         ("versus_commit.py", "versus_commit.json"),
+        ("digits.py", "digits_quick.json"),
+        ("profile_target.py", "profile_target_quick.json"),
+        ("digit_resolution.py", "digit_resolution_quick.json"),
     ],
 )
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
@@ -66,6 +69,16 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
         (pair,) = report["pairs"]
         assert pair["ratio"] == pytest.approx(pair["current"]["seconds"] / pair["base"]["seconds"])
         assert report["base"] == "8698d99" and 0 < report["radial_error"]["current"] < 0.05
+    if script == "profile_target.py":
+        assert report["expert_evaluations"] == report["ais_evaluations_formula"]  # the spy sees what the formula says
+        assert abs(sum(report["shares"].values()) - 1) < 1e-3 and 0 < report["floor_seconds"] < report["seconds"]
+    if script == "digits.py":
+        assert sum(report["quality"]["judge_histogram"]) == report["quality"]["n"]
+        rows = report["steering"]["rows"]
+        assert set(rows) == {"1", "2"} and all(0 <= r["annealed"]["judge"]["rate"] <= 1 for r in rows.values())
+        assert rows["1"]["N"] >= 1 and "annealed (resampled by weight)" in report["product"]
+    if script == "digit_resolution.py":
+        assert set(report["rows"]) == {"14", "28"} and all(r["digits_seen"] <= 10 for r in report["rows"].values())
     if script == "weights.py":
         assert set(report["quadrature"][str(report["levels"][0])]) == {"trapezoid", "left"}
         assert len(report["overlap"]["rows"]) == 4 * 2  # four methods at two cloud sizes

@@ -78,3 +78,22 @@ def test_rewards_refuse_non_finite_parameters_and_wrong_shapes():
 )
 def test_colors_parse_from_text(text, rgb):
     torch.testing.assert_close(ColorReward(text).target, torch.tensor(rgb))
+
+
+def test_classifier_reward_is_the_scaled_log_probability_of_its_labels():
+    from poe_demo.rewards import ClassifierReward
+
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+    classifier = lambda x: logits[: len(x)]  # noqa: E731  (any callable giving logits [L, classes])
+    x = torch.zeros(2, 5)
+    log_p = logits.log_softmax(1)
+    torch.testing.assert_close(ClassifierReward(classifier, 1, strength=3.0).log_reward(x), 3 * log_p[:, 1])
+    # several labels: the probability of any of them
+    either = ClassifierReward(classifier, [0, 2]).log_reward(x)
+    torch.testing.assert_close(either, (log_p[:, 0].exp() + log_p[:, 2].exp()).log())
+    with pytest.raises(ValueError, match="more than 3 classes"):
+        ClassifierReward(classifier, 3).log_reward(x)
+    with pytest.raises(ValueError, match="label must be a class index"):
+        ClassifierReward(classifier, [])
+    with pytest.raises(ValueError, match="strength must be a finite number > 0"):
+        ClassifierReward(classifier, 0, strength=0)

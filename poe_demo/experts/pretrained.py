@@ -28,6 +28,8 @@ __all__ = [
     "CHECKPOINT_DIR",
     "CheckpointError",
     "atomic_write",
+    "checkpoint_bytes",
+    "verified_bytes",
     "save_axis_experts",
     "load_axis_experts",
     "train_and_save",
@@ -59,28 +61,48 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def checkpoint_bytes(payload: dict) -> tuple[bytes, dict]:
+    """``torch.save`` of ``payload`` as bytes, and the manifest fields that vouch for them (bytes, sha256)."""
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    data = buffer.getvalue()
+    return data, {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def verified_bytes(path: Path, sha256: str, regenerate: str) -> bytes:
+    """The bytes of ``path``, read once, if their SHA-256 is ``sha256``; else a :class:`CheckpointError`
+    that says how to ``regenerate`` them. Unpickle these bytes, not the file again."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        raise CheckpointError(f"missing checkpoint {path}; run `{regenerate}` to regenerate it") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256:
+        raise CheckpointError(
+            f"checkpoint {path} has SHA-256 {digest[:12]}..., the manifest says "
+            f"{str(sha256)[:12]}...: the file was modified; run `{regenerate}`"
+        )
+    return data
+
+
 def save_axis_experts(experts: dict[str, AxisFlowExpert], config: TrainingConfig, directory: Path) -> Path:
     """Write ``axis_{x,y,z}.pt`` and the manifest into ``directory``; returns the manifest's path."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     files = {}
     for axis, expert in experts.items():
-        buffer = io.BytesIO()
-        torch.save(
+        data, vouch = checkpoint_bytes(
             {
                 "axis": axis,
                 "hidden": expert.hidden,
                 "depth": expert.depth,
                 "state_dict": {k: v.detach().cpu() for k, v in expert.state_dict().items()},
-            },
-            buffer,
+            }
         )
-        data = buffer.getvalue()
         atomic_write(directory / f"axis_{axis}.pt", data)
         files[axis] = {
             "file": f"axis_{axis}.pt",
-            "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
+            **vouch,
             "axis": axis,
             "hidden": expert.hidden,
             "depth": expert.depth,
@@ -123,18 +145,7 @@ def load_axis_experts(
                 f"manifest {directory / MANIFEST}: the entry for axis {axis!r} says axis {entry['axis']!r}"
             )
         path = directory / entry["file"]
-        try:
-            data = path.read_bytes()
-        except OSError:
-            raise CheckpointError(
-                f"missing checkpoint {path}; run `poe-demo train --out-dir DIR` to regenerate it"
-            ) from None
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != entry["sha256"]:
-            raise CheckpointError(
-                f"checkpoint {path} has SHA-256 {digest[:12]}..., the manifest says "
-                f"{str(entry['sha256'])[:12]}...: the file was modified; run `poe-demo train`"
-            )
+        data = verified_bytes(path, entry["sha256"], "poe-demo train --out-dir DIR")
         try:  # the bytes just hashed, not the file again
             saved = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
             recorded = (saved["axis"], saved["hidden"], saved["depth"])

@@ -1,0 +1,77 @@
+"""What ``poe-demo digits`` and ``poe-demo train-digits`` do, once :mod:`poe_demo.cli` has parsed their arguments."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import torch
+
+from ..outputs import Outputs, check_output_file, save_npz, writable_dir
+from ..resources import check_memory, sampler_memory
+from .checkpoints import DIGIT_DIR, load_digit_models, train_digit_models
+from .data import SIZE, to_pixels
+from .pictures import plot_digits
+from .steering import STRENGTH, sample_digits, verdicts
+
+__all__ = ["DIGITS_FORMATS", "digits", "train_digits"]
+
+DIGITS_FORMATS = (".png", ".npz")
+
+
+def digits(args) -> int:
+    paths = args.out
+    if len(set(paths)) != len(paths):
+        raise ValueError(f"--out: the same file is given twice ({', '.join(map(str, paths))})")
+    for path in paths:
+        check_output_file(path, "--out", DIGITS_FORMATS)
+    check_memory(
+        sampler_memory(args.particles * SIZE * SIZE, args.steps, keep_trajectory=False),
+        f"--particles {args.particles} --steps {args.steps}",
+    )
+    models = load_digit_models(args.data_dir or DIGIT_DIR, args.device)
+    g = torch.Generator().manual_seed(args.seed)
+    start = time.perf_counter()
+    target = "any digit" if args.digit is None else f"digit {args.digit}"
+    r = sample_digits(models, args.digit, args.particles, args.steps, args.mcmc_steps, g, progress=f"{target} (AIS)")
+    seconds = time.perf_counter() - start
+    judged, confidence = verdicts(models["judge"], r.particles)
+    rewarded, _ = verdicts(models["reward"], r.particles)
+    best = r.best_index
+    labels = [f"judge {int(j)}" for j in judged]
+    asked = "unconditional" if args.digit is None else f"steered to {args.digit} (reward: p(digit)^{STRENGTH:g})"
+    title = (
+        f"{args.particles} particles, {asked}; framed: the returned one, judged {int(judged[best])} "
+        f"({float(confidence[best]):.2f}), reward classifier says {int(rewarded[best])}"
+    )
+    outputs = Outputs()
+    try:
+        for path in paths:
+            temporary = outputs.temporary(path)
+            if path.suffix.lower() == ".png":
+                plot_digits(r.particles, columns=min(8, args.particles), marked=best, labels=labels, title=title,
+                            path=temporary)  # fmt: skip
+            else:
+                images = to_pixels(r.particles[:, 0]).cpu().numpy()  # [L, H, W] in [0, 1], the sampler's order
+                save_npz(temporary, images=images, log_weights=r.log_weights.cpu().numpy(), best=images[best])
+        outputs.commit()
+    finally:
+        outputs.discard()
+    summary = {
+        "digit": args.digit,
+        "returned_index": best,
+        "judge": int(judged[best]),
+        "judge_confidence": round(float(confidence[best]), 4),
+        "reward_classifier": int(rewarded[best]),
+        "judge_classes": torch.bincount(judged, minlength=10).tolist(),
+        "seconds": round(seconds, 2),
+    }
+    print(json.dumps(summary), "->", ", ".join(map(str, paths)))
+    return 0
+
+
+def train_digits(args) -> int:
+    writable_dir(args.out_dir, "--out-dir")
+    manifest = train_digit_models(args.out_dir)
+    print(f"wrote the digit networks and {manifest}; sample with them: poe-demo digits --data-dir {args.out_dir}")
+    return 0

@@ -1,0 +1,112 @@
+"""Training the image lesson's networks: flow matching for the generative experts, cross-entropy for the classifiers.
+
+Every run is determined by its :class:`DigitTraining` (recorded in the checkpoint manifest), so
+``make weights`` regenerates the shipped files; on another CPU the floats may differ slightly.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from ..paths import interpolate, velocity_target
+from .data import subset, to_model
+from .nets import NETS
+
+__all__ = ["DigitTraining", "train_flow", "train_classifier", "accuracy"]
+
+
+@dataclass(frozen=True)
+class DigitTraining:
+    """Everything that determines one trained network."""
+
+    kind: str  # "flow", "reward" or "judge"
+    digits: tuple[int, ...] = tuple(range(10))  # the digits its training images show
+    part: str = "train"  # the part of the split it trains on (data.split)
+    width: int = 24  # FlowNet's and RewardNet's channels, JudgeNet's hidden units
+    n_steps: int = 6000
+    batch_size: int = 128
+    lr: float = 2e-3
+    ema: float = 0.999  # exponential moving average of the flow's weights (the one shipped)
+    seed: int = 0
+
+
+def _net(config: DigitTraining) -> torch.nn.Module:
+    key = "hidden" if config.kind == "judge" else "width"
+    return NETS[config.kind](**{key: config.width})
+
+
+def train_flow(
+    config: DigitTraining, progress: bool = True, images: Tensor | None = None
+) -> tuple[torch.nn.Module, list[float], float]:
+    """Flow matching on the linear path: minimise E |f(x_t, t) - (eps - x_0)|^2 over images of ``config.digits``.
+
+    ``images`` ``[n, H, W]`` in [0, 1] replaces the split's (``benchmarks/digit_resolution.py``
+    trains at 28 x 28 this way). Returns (the network with the averaged weights, the losses, seconds)."""
+    start = time.perf_counter()
+    images = subset(config.part, config.digits)[0] if images is None else images
+    data = to_model(images)[:, None]  # [n, 1, H, W] in [-1, 1]
+    gen = torch.Generator().manual_seed(config.seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        net = _net(config)
+    average = copy.deepcopy(net).requires_grad_(False)
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=config.n_steps, pct_start=0.05)
+    losses = []
+    label = f"train the {''.join(map(str, config.digits))} flow expert"
+    for _ in tqdm(range(config.n_steps), desc=label, disable=not progress, leave=False):
+        x_0 = data[torch.randint(len(data), (config.batch_size,), generator=gen)]
+        eps = torch.randn(x_0.shape, generator=gen)
+        t = torch.rand(config.batch_size, generator=gen)
+        x_t = interpolate(x_0, eps, t.view(-1, 1, 1, 1))
+        loss = F.mse_loss(net(x_t, 1000 * t), velocity_target(x_0, eps))  # timestep = 1000 t, see FlowNet
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        schedule.step()
+        with torch.no_grad():
+            for a, p in zip(average.parameters(), net.parameters()):
+                a.lerp_(p, 1 - config.ema)
+        losses.append(loss.item())
+    return average.eval(), losses, time.perf_counter() - start
+
+
+def train_classifier(config: DigitTraining, progress: bool = True) -> tuple[torch.nn.Module, list[float], float]:
+    """Cross-entropy on clean images of one part of the split (the reward on "train", the judge on "judge").
+
+    Light augmentation, a shift of up to one pixel and Gaussian pixel noise, so that the
+    classifier is not thrown by the sampler's almost-clean predictions. Returns (network, losses, seconds)."""
+    start = time.perf_counter()
+    images, labels = subset(config.part, config.digits)
+    data = to_model(images)[:, None]
+    gen = torch.Generator().manual_seed(config.seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        net = _net(config)
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=config.n_steps, pct_start=0.1)
+    losses = []
+    for _ in tqdm(range(config.n_steps), desc=f"train the {config.kind} classifier", disable=not progress, leave=False):
+        rows = torch.randint(len(data), (config.batch_size,), generator=gen)
+        shift = torch.randint(-1, 2, (2,), generator=gen).tolist()
+        x = torch.roll(data[rows], shifts=shift, dims=(2, 3)) + 0.1 * torch.randn(data[rows].shape, generator=gen)
+        loss = F.cross_entropy(net(x), labels[rows])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        schedule.step()
+        losses.append(loss.item())
+    return net.eval(), losses, time.perf_counter() - start
+
+
+@torch.no_grad()
+def accuracy(classifier: torch.nn.Module, images: Tensor, labels: Tensor) -> float:
+    """Fraction of images ``[n, 14, 14]`` in [0, 1] the classifier labels right."""
+    return (classifier(to_model(images)[:, None]).argmax(1) == labels).double().mean().item()
