@@ -118,7 +118,7 @@ def test_saved_networks_load_back_equal(tmp_path):
 def test_training_is_reproducible_and_learns():
     from poe_demo.digits.train import DigitTraining, train_classifier, train_flow
 
-    quick = DigitTraining("flow", digits=(1,), width=4, n_steps=30, batch_size=16)
+    quick = DigitTraining("flow", digits=(1,), width=8, n_steps=30, batch_size=16)
     (a, losses, _), (b, _, _) = train_flow(quick, progress=False), train_flow(quick, progress=False)
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
     assert sum(losses[-5:]) < sum(losses[:5])

@@ -41,7 +41,7 @@ def digits(args) -> int:
     labels = [f"judge {int(j)}" for j in judged]
     asked = "unconditional" if args.digit is None else f"steered to {args.digit} (reward: p(digit)^{STRENGTH:g})"
     title = (
-        f"{args.particles} particles, {asked}; framed: the returned one, judged {int(judged[best])} "
+        f"{args.particles} particles, {asked}\nframed: the returned one, judged {int(judged[best])} "
         f"({float(confidence[best]):.2f}), reward classifier says {int(rewarded[best])}"
     )
     outputs = Outputs()
