@@ -133,7 +133,7 @@ def main() -> None:
 
     from poe_demo.widgets import Playground
 
-    playground = Playground(experts)
+    playground = Playground(axis)
     playground_seconds = median_seconds(playground.run, repeats=1 if args.quick else repeats)
     summary = {
         "playground_default_rerun_seconds": round(playground_seconds, 4),

@@ -58,7 +58,10 @@ def train_flow(
         net = _net(config)
     average = copy.deepcopy(net).requires_grad_(False)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=config.n_steps, pct_start=0.05)
+    # a short warm-up; at least two steps of it, which OneCycleLR needs
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        opt, config.lr, total_steps=config.n_steps, pct_start=max(0.05, 2 / config.n_steps)
+    )
     losses = []
     label = f"train the {''.join(map(str, config.digits))} flow expert"
     for _ in tqdm(range(config.n_steps), desc=label, disable=not progress, leave=False):
@@ -91,7 +94,9 @@ def train_classifier(config: DigitTraining, progress: bool = True) -> tuple[torc
         torch.manual_seed(config.seed)
         net = _net(config)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=config.n_steps, pct_start=0.1)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        opt, config.lr, total_steps=config.n_steps, pct_start=max(0.1, 2 / config.n_steps)
+    )
     losses = []
     for _ in tqdm(range(config.n_steps), desc=f"train the {config.kind} classifier", disable=not progress, leave=False):
         rows = torch.randint(len(data), (config.batch_size,), generator=gen)
