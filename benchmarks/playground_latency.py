@@ -168,7 +168,8 @@ def main() -> None:
         "median_rest_seconds": round(statistics.median(s - k for s, k in zip(seconds, kernel)), 3),
         "seconds": [round(s, 3) for s in seconds],
         "kernel_seconds": kernel,
-        "what": "JupyterLab + headless Chromium: 'particles L' moved by one from its default and back, key press to drawn figure",
+        "what": "JupyterLab + headless Chromium: 'particles L' moved by one from its default and back, "
+        "key press to drawn figure",
     }
     out = write_json("playground_latency_quick.json" if args.quick else "playground_latency.json", report, args.out)
     print(f"median {report['median_seconds']} s over {len(seconds)} changes; wrote {out}")

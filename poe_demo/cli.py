@@ -105,18 +105,22 @@ class _Defaults(argparse.ArgumentDefaultsHelpFormatter):
         return action.help if action.default is None or action.required else super()._get_help_string(action)
 
 
-def _sampling_args(p: argparse.ArgumentParser, particles: int, points: int, steps: int) -> None:
-    p.add_argument("--particles", type=_positive, default=particles, help="L, clouds sampled in parallel")
-    p.add_argument("--points", type=_positive, default=points, help="N, points per cloud")
+def _sampling_args(
+    p: argparse.ArgumentParser, particles: int, steps: int, mcmc_steps: int, what: str, networks: str, points=None
+) -> None:
+    """The flags every sampling command shares; ``what`` names a particle ("clouds", "images")."""
+    p.add_argument("--particles", type=_positive, default=particles, help=f"L, {what} sampled in parallel")
+    if points is not None:
+        p.add_argument("--points", type=_positive, default=points, help="N, points per cloud")
     p.add_argument("--steps", type=_positive, default=steps, help="T, annealing levels")
-    p.add_argument("--mcmc-steps", type=_count(0), default=3, metavar="K", help="Langevin steps per level")
+    p.add_argument("--mcmc-steps", type=_count(0), default=mcmc_steps, metavar="K", help="Langevin steps per level")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the noise and the sampler, in [0, 2^63)")
     p.add_argument("--device", type=_device, default="cpu", help="cpu or cuda")
     p.add_argument(
         "--data-dir",
         type=Path,
         default=None,
-        help="folder with the axis experts' checkpoints and manifest.json (default: the ones shipped in the package)",
+        help=f"folder with {networks} and manifest.json (default: the ones shipped in the package)",
     )
 
 
@@ -134,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=defaults,
         help="sample every composition (color expert: ColorMixtureExpert): a picture, a GIF, metrics, the clouds",
     )
-    _sampling_args(p, particles=32, points=256, steps=64)
+    _sampling_args(p, 32, 64, 3, "clouds", "the axis experts' checkpoints", points=256)
     p.add_argument(
         "--out",
         type=Path,
@@ -144,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(command="demo")
     p = sub.add_parser("sample", formatter_class=defaults, help="one cloud steered to a color")
-    _sampling_args(p, particles=32, points=512, steps=64)
+    _sampling_args(p, 32, 64, 3, "clouds", "the axis experts' checkpoints", points=512)
     p.add_argument(
         "--color",
         type=_color,
@@ -193,17 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="handwritten digits from the shipped flow expert, steered to a digit by a classifier, graded by a judge",
     )
     p.add_argument("--digit", type=_digit, default=None, help="the digit to steer to, 0-9 (absent: unconditional)")
-    p.add_argument("--particles", type=_positive, default=16, help="L, images sampled in parallel")
-    p.add_argument("--steps", type=_positive, default=32, help="T, annealing levels")
-    p.add_argument("--mcmc-steps", type=_count(0), default=2, metavar="K", help="Langevin steps per level")
-    p.add_argument("--seed", type=_seed, default=0, help="seed of the noise and the sampler, in [0, 2^63)")
-    p.add_argument("--device", type=_device, default="cpu", help="cpu or cuda")
-    p.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help="folder with the digit networks and their manifest.json (default: the ones shipped in the package)",
-    )
+    _sampling_args(p, 16, 32, 2, "images", "the digit networks")
     p.add_argument(
         "--out",
         type=Path,

@@ -18,7 +18,7 @@ from .evaluation import CHANNELS, COLOR_EXPERTS, sphere_experts
 from .experts import TrainingConfig, load_axis_experts, train_and_save
 from .experts.pretrained import CHECKPOINT_DIR
 from .metrics import chamfer_distance, color_spread, has_dominant_channel, mean_color, radial_error
-from .outputs import Outputs, check_output_file, save_npz, save_ply, writable_dir
+from .outputs import Outputs, check_output_files, save_npz, save_ply, writable_dir, write_outputs
 from .plotting import animate_cloud, cloud_colors, plot_clouds
 from .resources import check_memory, sampler_memory
 from .rewards import ColorReward
@@ -186,11 +186,7 @@ def _demo(args, out: Path, outputs: Outputs) -> int:
 
 
 def sample(args) -> int:
-    paths = args.out or [Path("outputs/sample.png")]
-    if len(set(paths)) != len(paths):
-        raise ValueError(f"--out: the same file is given twice ({', '.join(map(str, paths))})")
-    for path in paths:
-        check_output_file(path, "--out", SAMPLE_FORMATS)
+    paths = check_output_files(args.out or [Path("outputs/sample.png")], "--out", SAMPLE_FORMATS)
     metrics_path = paths[0].with_suffix(".json")
     reward = ColorReward(args.color, args.strength)
     _check_size(args, keep_trajectory=False)
@@ -232,20 +228,15 @@ def sample(args) -> int:
         f"{type(color).__name__}, steered to {args.color} {_shown(metrics['target_rgb'])}\n"
         f"reached mean rgb {_shown(reached)}\nhighest reward of {args.particles} particles"
     )
-    outputs = Outputs()
-    try:
-        for path in paths:
-            temporary = outputs.temporary(path)
-            if path.suffix.lower() == ".png":
-                plot_clouds({title: r.best.cpu()}, columns=1, path=temporary, panel_size=4)
-            elif path.suffix.lower() == ".npz":
-                save_npz(temporary, **_arrays(r))
-            else:
-                _ply(temporary, r.best)
-        outputs.temporary(metrics_path).write_text(json.dumps(metrics, indent=2) + "\n")
-        outputs.commit()
-    finally:
-        outputs.discard()
+    write_outputs(
+        paths,
+        {
+            ".png": lambda path: plot_clouds({title: r.best.cpu()}, columns=1, path=path, panel_size=4),
+            ".npz": lambda path: save_npz(path, **_arrays(r)),
+            ".ply": lambda path: _ply(path, r.best),
+        },
+        {metrics_path: lambda path: path.write_text(json.dumps(metrics, indent=2) + "\n")},
+    )
     print(
         f"radial error {metrics['radial_error']:.4f}, mean color {reached}, resampled {r.n_resamples}x -> "
         f"{', '.join(map(str, paths))} and {metrics_path}"

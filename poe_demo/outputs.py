@@ -16,7 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Outputs", "writable_dir", "check_output_file", "save_npz", "save_ply", "read_ply"]
+__all__ = [
+    "Outputs",
+    "writable_dir",
+    "check_output_file",
+    "check_output_files",
+    "write_outputs",
+    "save_npz",
+    "save_ply",
+    "read_ply",
+]
 
 
 def _cannot_write(folder: Path) -> str | None:
@@ -54,6 +63,27 @@ def check_output_file(path: Path, flag: str, suffixes: tuple[str, ...]) -> Path:
     if reason:
         raise ValueError(f"{flag} {path}: cannot write in {path.parent} ({reason})")
     return path
+
+
+def check_output_files(paths: list[Path], flag: str, suffixes: tuple[str, ...]) -> list[Path]:
+    """Each of ``paths`` checked by :func:`check_output_file`, and none given twice."""
+    if len(set(paths)) != len(paths):
+        raise ValueError(f"{flag}: the same file is given twice ({', '.join(map(str, paths))})")
+    return [check_output_file(path, flag, suffixes) for path in paths]
+
+
+def write_outputs(paths: list[Path], writers: dict, extra: dict | None = None) -> None:
+    """Write each path with ``writers[its suffix](temporary path)`` (and each ``extra[path]`` likewise), then
+    rename them all into place together; on any failure, no file is left behind."""
+    outputs = Outputs()
+    try:
+        for path in paths:
+            writers[path.suffix.lower()](outputs.temporary(path))
+        for path, write in (extra or {}).items():
+            write(outputs.temporary(path))
+        outputs.commit()
+    finally:
+        outputs.discard()
 
 
 class Outputs:

@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from ..outputs import Outputs, check_output_file, save_npz, writable_dir
+from ..outputs import check_output_files, save_npz, writable_dir, write_outputs
 from ..resources import check_memory, sampler_memory
 from .checkpoints import DIGIT_DIR, load_digit_models, train_digit_models
 from .data import SIZE, to_pixels
@@ -20,11 +20,7 @@ DIGITS_FORMATS = (".png", ".npz")
 
 
 def digits(args) -> int:
-    paths = args.out
-    if len(set(paths)) != len(paths):
-        raise ValueError(f"--out: the same file is given twice ({', '.join(map(str, paths))})")
-    for path in paths:
-        check_output_file(path, "--out", DIGITS_FORMATS)
+    paths = check_output_files(args.out, "--out", DIGITS_FORMATS)
     check_memory(
         sampler_memory(args.particles * SIZE * SIZE, args.steps, keep_trajectory=False),
         f"--particles {args.particles} --steps {args.steps}",
@@ -44,19 +40,15 @@ def digits(args) -> int:
         f"{args.particles} particles, {asked}\nframed: the returned one, judged {int(judged[best])} "
         f"({float(confidence[best]):.2f}), reward classifier says {int(rewarded[best])}"
     )
-    outputs = Outputs()
-    try:
-        for path in paths:
-            temporary = outputs.temporary(path)
-            if path.suffix.lower() == ".png":
-                plot_digits(r.particles, columns=min(8, args.particles), marked=best, labels=labels, title=title,
-                            path=temporary)  # fmt: skip
-            else:
-                images = to_pixels(r.particles[:, 0]).cpu().numpy()  # [L, H, W] in [0, 1], the sampler's order
-                save_npz(temporary, images=images, log_weights=r.log_weights.cpu().numpy(), best=images[best])
-        outputs.commit()
-    finally:
-        outputs.discard()
+    images = to_pixels(r.particles[:, 0]).cpu().numpy()  # [L, H, W] in [0, 1], the sampler's order
+    columns, weights = min(8, args.particles), r.log_weights.cpu().numpy()
+    write_outputs(
+        paths,
+        {
+            ".png": lambda path: plot_digits(r.particles, columns, best, labels, title, path),
+            ".npz": lambda path: save_npz(path, images=images, log_weights=weights, best=images[best]),
+        },
+    )
     summary = {
         "digit": args.digit,
         "returned_index": best,
