@@ -388,10 +388,17 @@ def test_ctrl_c_ends_with_one_line_exit_130_and_leaves_previous_outputs(tmp_path
     slow = _start(
         tmp_path, "demo", "--particles", "64", "--points", "2048", "--steps", "400", "--seed", "5", "--out", str(out)
     )
-    time.sleep(8)  # well into the sampling
+    # well into the sampling: wait for the annealed sampler's progress bar (on a loaded machine the
+    # imports alone can take seconds), then press Ctrl-C
+    seen, started = [], time.monotonic()
+    while not any("(AIS)" in chunk for chunk in seen) and time.monotonic() - started < 240:
+        seen.append(slow.stderr.read(64))
+        assert seen[-1] or slow.poll() is None, "".join(seen)
+    time.sleep(1)
     assert slow.poll() is None, slow.communicate()
     slow.send_signal(signal.SIGINT)
     stdout, stderr = slow.communicate(timeout=60)
+    stderr = "".join(seen) + stderr
     assert slow.returncode == 130
     assert stderr.strip().splitlines()[-1] == "poe-demo: interrupted" and "Traceback" not in stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no new, partial or temporary file
