@@ -1,12 +1,14 @@
 """The wheel is a complete package: installed in a fresh environment it samples from any folder,
 with the checkpoints it ships, and uninstalling it leaves nothing behind."""
 
+import shutil
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+UNBUILT = (".git", ".venv", "build", "*.egg-info", "site", "outputs", "node_modules", "__pycache__", ".pytest_cache")
 
 
 def run(*args, cwd=None):
@@ -16,9 +18,13 @@ def run(*args, cwd=None):
 
 
 def test_wheel_installs_samples_from_another_folder_and_uninstalls_cleanly(tmp_path):
-    # build offline with the setuptools of this environment
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp_path / "dist", ROOT)
-    wheel = next((tmp_path / "dist").glob("poe_demo-*.whl"))
+    # build offline with the setuptools of this environment, from a copy without build/ or egg-info:
+    # setuptools reuses a stale build/lib, which would ship files the package data no longer names
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*UNBUILT))
+    dist = tmp_path / "dist"
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", dist, source)
+    wheel = next(dist.glob("poe_demo-*.whl"))
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv)
     python = venv / "bin" / "python"
@@ -46,6 +52,14 @@ def test_wheel_installs_samples_from_another_folder_and_uninstalls_cleanly(tmp_p
         cwd=elsewhere,
     )
     assert "mean color" in out and (elsewhere / "s.png").stat().st_size > 1000
+    # the digit networks travel in the wheel too, hash-checked on load like the sphere's
+    shipped = site / "poe_demo" / "checkpoints" / "digits"
+    assert {"flow_all.pt", "flow_01234.pt", "flow_02468.pt", "reward.pt", "judge.pt", "manifest.json"} <= {
+        f.name for f in shipped.iterdir()
+    }
+    run(venv / "bin" / "poe-demo", "digits", "--digit", "3", "--particles", "2", "--steps", "4", "--out", "d.npz",
+        cwd=elsewhere)  # fmt: skip
+    assert (elsewhere / "d.npz").stat().st_size > 1000
     # the JupyterLab extension that keeps notebooks unchanged, where JupyterLab looks for extensions
     extension = venv / "share" / "jupyter" / "labextensions" / "poe-demo-plotly"
     assert (extension / "package.json").exists() and list((extension / "static").glob("remoteEntry.*.js"))
