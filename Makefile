@@ -47,7 +47,7 @@ bench: setup browser
 		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python steering.py && ../$(BIN)/python weights.py \
 		&& ../$(BIN)/python playground_latency.py && ../$(BIN)/python versus_commit.py \
 		&& ../$(BIN)/python profile_target.py \
-		&& ../$(BIN)/python digit_resolution.py && ../$(BIN)/python digits.py \
+		&& ../$(BIN)/python digit_resolution.py && ../$(BIN)/python digit_nets.py && ../$(BIN)/python digits.py \
 		&& ../$(BIN)/python report.py
 
 ## Retrain the shipped networks and rewrite poe_demo/checkpoints/ (manifests included; the digits take about 40 minutes)

@@ -377,6 +377,24 @@ def _digits_summary(rows: dict) -> str:
     )
 
 
+def digit_nets(results: dict) -> str:
+    r = results["digit_nets"]
+    table = _table(
+        ["network", "parameters", "one call: 1 / 8 / 32 images", "training step (128)", "steps in the budget",
+         "judge's confidence", "digits seen"],
+        [
+            [name, f"{row['parameters']:,}", " / ".join(f"{ms:.1f}" for ms in row["call_ms"].values()) + " ms",
+             f"{row['training_step_ms']:.0f} ms", f"{row['training_steps']:,}", f"{row['judge_confidence']:.2f}",
+             row["digits_seen"]]
+            for name, row in r["rows"].items()
+        ],
+    )  # fmt: skip
+    return (
+        f"Each trained for {r['budget_seconds']:.0f} s by the shipped experts' recipe, then {r['samples']} Euler "
+        f"samples of 32 steps graded by the judge:\n\n{table}"
+    )
+
+
 def summary(results: dict) -> str:
     """The README's headline numbers: speed against the base commit, steering, the Metropolis rule, known answers."""
     v, path, steer = results["versus_commit"], results["steering"], results["evaluate"]["steering"]
@@ -434,6 +452,7 @@ SECTIONS = {
     "versus_commit": versus_commit,
     "digits": digits,
     "digit_resolution": digit_resolution,
+    "digit_nets": digit_nets,
     "profile": profile,
     "summary": summary,
 }
@@ -450,6 +469,7 @@ def load(directory: Path = RESULTS) -> dict:
         name: json.loads((directory / f"{name}.json").read_text())
         for name in (
             "bench_sampler",
+            "digit_nets",
             "digit_resolution",
             "digits",
             "evaluate",

@@ -33,6 +33,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("digits.py", "digits_quick.json"),
         ("profile_target.py", "profile_target_quick.json"),
         ("digit_resolution.py", "digit_resolution_quick.json"),
+        ("digit_nets.py", "digit_nets_quick.json"),
     ],
 )
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
@@ -79,6 +80,10 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
         assert rows["1"]["N"] >= 1 and "annealed (resampled by weight)" in report["product"]
     if script == "digit_resolution.py":
         assert set(report["rows"]) == {"14", "28"} and all(r["digits_seen"] <= 10 for r in report["rows"].values())
+    if script == "digit_nets.py":
+        rows = report["rows"]
+        assert len(rows) == 3 and any("UNet2DModel" in name for name in rows)
+        assert all(r["training_steps"] >= 2 and set(r["call_ms"]) == {"1", "8", "32"} for r in rows.values())
     if script == "weights.py":
         assert set(report["quadrature"][str(report["levels"][0])]) == {"trapezoid", "left"}
         assert len(report["overlap"]["rows"]) == 4 * 2  # four methods at two cloud sizes

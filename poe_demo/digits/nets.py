@@ -2,11 +2,10 @@
 
 * :class:`FlowNet`: the velocity model of a generative image expert, a small U-Net (residual
   blocks at two resolutions, t through a sinusoidal embedding). diffusers' ``UNet2DModel``, the
-  class users know, took 2.6x the time per call at a larger size that trains worse per second
-  (26 ms against 10 ms for a batch of 32 on 2 cores, 14 x 14, its smallest two-level
-  configuration of DownBlock2D and UpBlock2D at 32 and 64 channels), and the sampler calls the
-  experts 1 + 2K times per level; :func:`~poe_demo.experts.from_diffusers` wraps our network the
-  way it wraps a UNet (notebook 6 shows it).
+  class users know, at the same size learns as well per second of training but takes 1.4 to 1.9
+  times as long per call at the sampler's batch sizes (``benchmarks/digit_nets.py``), and the
+  sampler calls the experts 1 + 2K times per level; :func:`~poe_demo.experts.from_diffusers`
+  wraps our network the way it wraps a UNet (notebook 6 shows it).
 * :class:`RewardNet`: a small CNN classifier, the discriminative expert that steers.
 * :class:`JudgeNet`: an MLP classifier, a different architecture trained on other images, that
   only judges: a reward that is optimized cannot also be its own referee.

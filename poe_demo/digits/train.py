@@ -43,19 +43,22 @@ def _net(config: DigitTraining) -> torch.nn.Module:
 
 
 def train_flow(
-    config: DigitTraining, progress: bool = True, images: Tensor | None = None
+    config: DigitTraining, progress: bool = True, images: Tensor | None = None, net: torch.nn.Module | None = None
 ) -> tuple[torch.nn.Module, list[float], float]:
     """Flow matching on the linear path: minimise E |f(x_t, t) - (eps - x_0)|^2 over images of ``config.digits``.
 
     ``images`` ``[n, H, W]`` in [0, 1] replaces the split's (``benchmarks/digit_resolution.py``
-    trains at 28 x 28 this way). Returns (the network with the averaged weights, the losses, seconds)."""
+    trains at 28 x 28 this way); ``net``, any ``f(x [B, 1, H, W], timestep [B]) -> [B, 1, H, W]``,
+    replaces a new :class:`FlowNet` (``benchmarks/digit_nets.py`` trains diffusers' UNet2DModel
+    this way). Returns (the network with the averaged weights, the losses, seconds)."""
     start = time.perf_counter()
     images = subset(config.part, config.digits)[0] if images is None else images
     data = to_model(images)[:, None]  # [n, 1, H, W] in [-1, 1]
     gen = torch.Generator().manual_seed(config.seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
-        net = _net(config)
+    if net is None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            net = _net(config)
     average = copy.deepcopy(net).requires_grad_(False)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     # a short warm-up; at least two steps of it, which OneCycleLR needs
