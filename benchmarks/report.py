@@ -201,7 +201,10 @@ def versus_commit(results: dict) -> str:
         f"and commit {v['base']} in alternating order: this tree {current['median']:.2f} s median "
         f"({current['min']:.2f} s min), {v['base']} {base['median']:.2f} s ({base['min']:.2f} s); ratio within a "
         f"pair {ratio['median']:.2f} (median), {ratio['min']:.2f} (min). Radial error: "
-        f"{v['radial_error']['current']:.4f} here, {v['radial_error']['base']:.4f} at {v['base']}."
+        f"{v['radial_error']['current']:.4f} here, {v['radial_error']['base']:.4f} at {v['base']}. This tree with "
+        f'`metropolis="trapezoid"` (the rule {v["base"]} used, with the carried curvature): '
+        f"{v['trapezoid_seconds']['median']:.2f} s median, ratio {v['trapezoid_ratio']['median']:.2f} against "
+        f"{v['base']}, radial error {v['radial_error']['trapezoid']:.4f}."
     )
 
 

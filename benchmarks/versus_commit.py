@@ -2,8 +2,9 @@
 
     python benchmarks/versus_commit.py [--base 8698d99] [--pairs 9] [--out DIR]
 
-The base commit is checked out into a temporary git worktree; each pair runs one fresh process
-of each tree (their order alternating from pair to pair), and each process warms up once and
+The base commit is checked out into a temporary git worktree; each round runs one fresh process
+of each tree (their order alternating from round to round), and a third of this tree with the
+cheaper Metropolis rule (``metropolis="trapezoid"``); each process warms up once and
 then times one run of the target setting (L = 32, N = 512, T = 128, K = 3, steered to red,
 shipped experts). On a machine whose speed drifts, the ratio within a pair is what holds;
 the result keeps every pair, the median and minimum of each side and of the ratio, and the
@@ -37,9 +38,11 @@ from poe_demo.metrics import radial_error
 from poe_demo.rewards import ColorReward
 from poe_demo.samplers import annealed_importance_sampling
 configure_cpu()
+options = json.loads(sys.argv[2])  # the base commit's sampler takes no "metropolis"
 experts, reward = sphere_experts(load_axis_experts()), ColorReward("red")
 noise = sample_noise(32, 512, generator=torch.Generator().manual_seed(0))
-run = lambda: annealed_importance_sampling(experts, reward, noise, 128, 3, generator=torch.Generator().manual_seed(1))
+g = lambda: torch.Generator().manual_seed(1)
+run = lambda: annealed_importance_sampling(experts, reward, noise, 128, 3, generator=g(), **options)
 run()
 start = time.perf_counter()
 result = run()
@@ -48,8 +51,9 @@ print(json.dumps({"seconds": seconds, "radial_error": float(radial_error(result.
 """
 
 
-def one_run(tree: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(tree)], capture_output=True, text=True, check=True)
+def one_run(tree: Path, options: dict) -> dict:
+    args = [sys.executable, "-c", CHILD, str(tree), json.dumps(options)]
+    done = subprocess.run(args, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -60,9 +64,15 @@ def compare(base: str, pairs: int) -> dict:
         try:
             rows = []
             for i in range(pairs):
-                order = [("current", ROOT), ("base", worktree)]
-                runs = dict((name, one_run(tree)) for name, tree in (order if i % 2 == 0 else order[::-1]))
-                rows.append({**runs, "ratio": runs["current"]["seconds"] / runs["base"]["seconds"]})
+                order = [("current", ROOT, {}), ("base", worktree, {})]
+                order = order if i % 2 == 0 else order[::-1]
+                runs = {name: one_run(tree, options) for name, tree, options in order}
+                runs["trapezoid"] = one_run(ROOT, {"metropolis": "trapezoid"})
+                rows.append({
+                    **runs,
+                    "ratio": runs["current"]["seconds"] / runs["base"]["seconds"],
+                    "trapezoid_ratio": runs["trapezoid"]["seconds"] / runs["base"]["seconds"],
+                })  # fmt: skip
                 print(rows[-1], flush=True)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)], check=True)
@@ -73,8 +83,10 @@ def compare(base: str, pairs: int) -> dict:
         "pairs": rows,
         "current_seconds": {"median": statistics.median(side("current")), "min": min(side("current"))},
         "base_seconds": {"median": statistics.median(side("base")), "min": min(side("base"))},
+        "trapezoid_seconds": {"median": statistics.median(side("trapezoid")), "min": min(side("trapezoid"))},
         "ratio": {"median": statistics.median(r["ratio"] for r in rows), "min": min(r["ratio"] for r in rows)},
-        "radial_error": {name: rows[-1][name]["radial_error"] for name in ("current", "base")},
+        "trapezoid_ratio": {"median": statistics.median(r["trapezoid_ratio"] for r in rows)},
+        "radial_error": {name: rows[-1][name]["radial_error"] for name in ("current", "base", "trapezoid")},
     }
 
 

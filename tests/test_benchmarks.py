@@ -69,6 +69,7 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
     if script == "versus_commit.py":
         (pair,) = report["pairs"]
         assert pair["ratio"] == pytest.approx(pair["current"]["seconds"] / pair["base"]["seconds"])
+        assert pair["trapezoid_ratio"] == pytest.approx(pair["trapezoid"]["seconds"] / pair["base"]["seconds"])
         assert report["base"] == "8698d99" and 0 < report["radial_error"]["current"] < 0.05
     if script == "profile_target.py":
         assert report["expert_evaluations"] == report["ais_evaluations_formula"]  # the spy sees what the formula says
