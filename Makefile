@@ -46,7 +46,7 @@ bench: setup browser
 	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py \
 		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python steering.py && ../$(BIN)/python weights.py \
 		&& ../$(BIN)/python playground_latency.py && ../$(BIN)/python versus_commit.py \
-		&& ../$(BIN)/python profile_target.py \
+		&& ../$(BIN)/python profile_target.py && ../$(BIN)/python cli_start.py \
 		&& ../$(BIN)/python digit_resolution.py && ../$(BIN)/python digit_nets.py && ../$(BIN)/python digits.py \
 		&& ../$(BIN)/python report.py
 

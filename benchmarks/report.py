@@ -398,6 +398,20 @@ def digit_nets(results: dict) -> str:
     )
 
 
+def cli_start(results: dict) -> str:
+    r = results["cli_start"]
+
+    def imported(row):
+        return ", ".join(row["heavy_modules_imported"]) or "none of torch, matplotlib, plotly and the trainers"
+
+    parts = [
+        f"`{name}` {row['median_seconds']:.2f} s (median of {r['runs']} fresh processes, at most "
+        f"{row['max_seconds']:.2f} s), importing {imported(row)}"
+        for name, row in r["rows"].items()
+    ]
+    return "The command line answers help at once (`cli_start.py`): " + "; ".join(parts) + " (goal: under 1 s)."
+
+
 def summary(results: dict) -> str:
     """The README's headline numbers: speed against the base commit, steering, the Metropolis rule, known answers."""
     v, path, steer = results["versus_commit"], results["steering"], results["evaluate"]["steering"]
@@ -456,6 +470,7 @@ SECTIONS = {
     "digits": digits,
     "digit_resolution": digit_resolution,
     "digit_nets": digit_nets,
+    "cli_start": cli_start,
     "profile": profile,
     "summary": summary,
 }
@@ -472,6 +487,7 @@ def load(directory: Path = RESULTS) -> dict:
         name: json.loads((directory / f"{name}.json").read_text())
         for name in (
             "bench_sampler",
+            "cli_start",
             "digit_nets",
             "digit_resolution",
             "digits",

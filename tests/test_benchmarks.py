@@ -34,6 +34,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("profile_target.py", "profile_target_quick.json"),
         ("digit_resolution.py", "digit_resolution_quick.json"),
         ("digit_nets.py", "digit_nets_quick.json"),
+        ("cli_start.py", "cli_start_quick.json"),
     ],
 )
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
@@ -85,6 +86,10 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
         rows = report["rows"]
         assert len(rows) == 3 and any("UNet2DModel" in name for name in rows)
         assert all(r["training_steps"] >= 2 and set(r["call_ms"]) == {"1", "8", "32"} for r in rows.values())
+    if script == "cli_start.py":
+        assert set(report["rows"]) == {"poe-demo --help", "poe-demo sample --help"}
+        assert all(0 < r["median_seconds"] <= r["max_seconds"] for r in report["rows"].values())
+        assert all(r["heavy_modules_imported"] == [] for r in report["rows"].values())  # help needs no torch
     if script == "weights.py":
         assert set(report["quadrature"][str(report["levels"][0])]) == {"trapezoid", "left"}
         assert len(report["overlap"]["rows"]) == 4 * 2  # four methods at two cloud sizes
