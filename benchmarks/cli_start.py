@@ -20,7 +20,8 @@ from common import RESULTS, machine, write_json
 
 ENTRY = Path(sys.executable).with_name("poe-demo")
 COMMANDS = {"poe-demo --help": ["--help"], "poe-demo sample --help": ["sample", "--help"]}
-HEAVY = ("torch", "matplotlib", "plotly", "tqdm", "ipywidgets", "diffusers", "mlxtend")
+TRAINERS = ("poe_demo.experts.pretrained", "poe_demo.digits.train")
+HEAVY = ("torch", "matplotlib", "plotly", "tqdm", "ipywidgets", "diffusers", "mlxtend", *TRAINERS)
 
 # The same entry point, run in-process, reporting which heavy modules it imported.
 IMPORTED = """

@@ -6,8 +6,9 @@ The shipped FlowNet (width 24) against the smallest two-level UNet2DModel (DownB
 UpBlock2D, one layer per block) at two widths, one of about FlowNet's size. For each: the seconds
 of one call at the sampler's batch sizes, timed in interleaved rounds, and of one training step
 (batch 128, Adam and the weight average included, from a short pilot run); then each trained for
-the same number of seconds by the same recipe (``train_flow``), sampled with 256 Euler runs of
-32 steps (the UNets through ``from_diffusers``), graded by the shipped judge. Writes
+the same number of seconds by the same recipe (``train_flow``), wrapped by ``from_diffusers``
+(for FlowNet the same expert as ``flow_expert``), sampled with 256 Euler runs of 32 steps and
+graded by the shipped judge. Writes
 ``digit_nets.json``.
 """
 
@@ -27,7 +28,7 @@ from torch import nn
 from poe_demo.digits.checkpoints import load_digit_models
 from poe_demo.digits.data import subset
 from poe_demo.digits.nets import FlowNet
-from poe_demo.digits.steering import flow_expert, noise, verdicts
+from poe_demo.digits.steering import noise, verdicts
 from poe_demo.digits.train import DigitTraining, train_flow
 from poe_demo.experts import from_diffusers
 from poe_demo.runtime import configure_cpu
@@ -98,10 +99,7 @@ def main() -> None:
         per_step = step_seconds(net, images, pilot)
         steps = max(2, int(budget / per_step))  # the same recipe, as many steps as fit in the budget
         trained, _, seconds = train_flow(DigitTraining("flow", n_steps=steps), progress=False, images=images, net=net)
-        if isinstance(trained, FlowNet):
-            expert = flow_expert(trained)
-        else:
-            expert = from_diffusers(trained, FlowMatchEulerDiscreteScheduler())
+        expert = from_diffusers(trained, FlowMatchEulerDiscreteScheduler())
         x = euler([expert], noise(n, torch.Generator().manual_seed(0)), 32, time_power=1.0).particles
         labels, confidence = verdicts(judge, x)
         rows[name] = {

@@ -366,8 +366,15 @@ def _digits_summary(rows: dict) -> str:
     one = next(iter(rows.values()))
     annealed, seconds = one["annealed"]["judge"], one["annealed"]["seconds_per_run"]
     same_time = max(
-        (r for r in rows.values() if r["best_of_n"]["seconds_per_run"] <= seconds), key=lambda r: r["N"]
+        (r for r in rows.values() if r["best_of_n"]["seconds_per_run"] <= seconds), key=lambda r: r["N"], default=None
     )  # the most Euler samples that ran in no more time than one annealed run
+    if same_time is None:
+        return (
+            f"- **Steering a digit** (graded by an independent judge): with one particle the annealed sampler "
+            f"returns the asked digit {annealed['rate']:.2f} ± {annealed['se']:.2f} of the time against "
+            f"{one['best_of_n']['judge']['rate']:.2f} ± {one['best_of_n']['judge']['se']:.2f} for best-of-N at the "
+            f"same expert evaluations (N = {one['N']})."
+        )
     return (
         f"- **Steering a digit** (graded by an independent judge): with one particle the annealed sampler returns "
         f"the asked digit {annealed['rate']:.2f} ± {annealed['se']:.2f} of the time against "
