@@ -8,12 +8,21 @@ into: the axis experts' networks (their matrix products and ReLUs), the axis exp
 proposals, Metropolis tests, weights and resampling). It also counts the expert evaluations per
 level and times the axis networks' matrix products alone, as floating-point operations per
 second: with them, the fastest any run could be if everything but those products took no time.
-Writes ``profile_target.json``.
+
+The other floor is measured directly: the same run with the axis networks replaced by one cheap
+elementwise stand-in (same shapes, so every other operation runs as before), for both Metropolis
+rules, interleaved with real runs. Last, the levers measured on the networks' call and not kept:
+bfloat16 (its time and velocity error) and ``torch.compile`` (its compile time, its time per
+call, and the first call at a new t). Writes ``profile_target.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import os
+import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,6 +62,73 @@ def matmul_flops(batched, n_points: int) -> float:
     return float(total)
 
 
+def call_ms(fn, repeats: int) -> float:
+    """Mean milliseconds of fn() over ``repeats`` calls, after three untimed ones."""
+    for _ in range(3):
+        fn()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats * 1e3
+
+
+def floors(axis, run, rounds: int) -> dict:
+    """Median seconds of the run with the real networks and with a free stand-in, per rule, interleaved."""
+
+    def free(xyz, t):  # the shape and dtype of the networks' output, from one elementwise op
+        return xyz * (-1.0 / max(t, 1e-3))
+
+    times: dict = {}
+    for _ in range(rounds):
+        for networks in ("real", "free"):
+            if networks == "free":
+                axis.forward = free
+            for rule in ("simpson", "trapezoid"):
+                start = time.perf_counter()
+                run(rule)
+                times.setdefault(f"{rule}, {networks} networks", []).append(time.perf_counter() - start)
+            if networks == "free":
+                del axis.forward
+    return {name: round(statistics.median(values), 3) for name, values in times.items()}
+
+
+def hidden_layer_gflops(axis, n_points: int, repeats: int) -> float:
+    """GFLOP/s of one hidden-layer product ``[n, 33] @ [33, 32]``, the bulk of the networks' arithmetic."""
+    weight = axis.get_buffer("w0_1")
+    h = torch.rand(n_points, weight.shape[0], generator=torch.Generator().manual_seed(3))
+    ms = call_ms(lambda: h @ weight, repeats * 5)
+    return 2 * n_points * weight.shape[0] * weight.shape[1] / (ms / 1e3) / 1e9
+
+
+def levers(axis, inputs, repeats: int) -> dict:
+    """The networks' call in float32, in bfloat16 and compiled: milliseconds, error, compile seconds."""
+    exact = axis(inputs, 0.3)
+    half = copy.deepcopy(axis).to(torch.bfloat16)
+    half_inputs = inputs.to(torch.bfloat16)
+    error = float((half(half_inputs, 0.3).float() - exact).norm() / exact.norm())
+    # a fresh cache, as a reader's first compile finds none (a warm cache made it several times faster)
+    with tempfile.TemporaryDirectory(prefix="inductor-") as cache:
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache
+        start = time.perf_counter()
+        compiled = torch.compile(axis.forward)
+        compiled(inputs, 0.3)
+        compile_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        compiled(inputs, 0.4)
+        new_t_seconds = time.perf_counter() - start
+        ms: dict = {"float32": [], "bfloat16": [], "compiled": []}
+        for _ in range(3):  # interleaved rounds: the machine's speed drifts
+            ms["float32"].append(call_ms(lambda: axis(inputs, 0.3), repeats))
+            ms["bfloat16"].append(call_ms(lambda: half(half_inputs, 0.3), repeats))
+            ms["compiled"].append(call_ms(lambda: compiled(inputs, 0.3), repeats))
+    return {
+        "call_ms": {name: round(statistics.median(values), 3) for name, values in ms.items()},
+        "bfloat16_relative_velocity_error": round(error, 4),
+        "compile_seconds": round(compile_seconds, 1),
+        "compiled_first_call_at_new_t_seconds": round(new_t_seconds, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small setting (smoke test)")
@@ -64,8 +140,10 @@ def main() -> None:
     axis, color = experts
     noise = sample_noise(L, N, generator=torch.Generator().manual_seed(0))
 
-    def run():
-        return annealed_importance_sampling(experts, reward, noise, T, K, generator=torch.Generator().manual_seed(1))
+    def run(metropolis: str = "simpson"):
+        return annealed_importance_sampling(
+            experts, reward, noise, T, K, generator=torch.Generator().manual_seed(1), metropolis=metropolis
+        )
 
     run()
     totals, calls = {}, {}
@@ -87,7 +165,9 @@ def main() -> None:
 
     # the networks' matrix products alone, at the run's batch size
     inputs = torch.randn(L, N, 3, generator=torch.Generator().manual_seed(2))
-    axis.forward = type(axis).forward.__get__(axis)
+    for obj, name in ((axis, "forward"), (axis, "velocity_and_score"), (color, "velocity_and_score")):
+        delattr(obj, name)  # the timers come off
+    del reward.log_reward
     with torch.no_grad():
         for _ in range(3):
             axis(inputs, 0.3)
@@ -96,6 +176,9 @@ def main() -> None:
         for _ in range(repeats):
             axis(inputs, 0.3)
         per_call = (time.perf_counter() - start) / repeats
+        measured_floors = floors(axis, run, 1 if args.quick else 3)
+        measured_levers = levers(axis, inputs, repeats)
+        hidden = hidden_layer_gflops(axis, L * N, repeats)
     flops = matmul_flops(axis, L * N)
     payload = {
         "setting": {"L": L, "N": N, "T": T, "K": K},
@@ -107,6 +190,10 @@ def main() -> None:
         "network_seconds_per_evaluation": round(per_call, 5),
         "network_gflops_per_second": round(flops / per_call / 1e9, 1),
         "floor_seconds": round(evaluations * per_call, 3),
+        "network_gflop_per_run": round(flops * evaluations / 1e9, 1),
+        "hidden_layer_gflops_per_second": round(hidden, 1),
+        "floors": measured_floors,
+        "levers": measured_levers,
     }
     print(payload)
     print(

@@ -301,13 +301,24 @@ def profile(results: dict) -> str:
     pr = results["profile_target"]
     shares = ", ".join(f"{name} {share:.0%}" for name, share in pr["shares"].items())
     points = pr["setting"]["L"] * pr["setting"]["N"]
+    floors, levers = pr["floors"], pr["levers"]
+    ms = levers["call_ms"]
     return (
         f"One run at the target setting took {pr['seconds']:.2f} s: {shares}. It evaluated the experts "
         f"{pr['expert_evaluations']} times ({pr['evaluations_per_level']:.2f} per level; `ais_evaluations` counts "
         f"{pr['ais_evaluations_formula']}). The axis networks alone take "
         f"{pr['network_seconds_per_evaluation'] * 1e3:.2f} ms per evaluation of all {points:,} points, "
-        f"{pr['network_gflops_per_second']:.0f} GFLOP/s in their matrix products, so with everything else free a run "
-        f"would still take {pr['floor_seconds']:.2f} s."
+        f"{pr['network_gflops_per_second']:.0f} GFLOP/s in their matrix products ({pr['network_gflop_per_run']:.1f} "
+        f"GFLOP per run; the hidden layer's product alone runs at {pr['hidden_layer_gflops_per_second']:.0f} "
+        f"GFLOP/s), so with everything else free a run would still take {pr['floor_seconds']:.2f} s. The other "
+        "floor, measured: with the axis networks replaced by a one-operation stand-in of the same shape, a run "
+        f"takes {floors['simpson, free networks']:.2f} s with Simpson's rule and "
+        f"{floors['trapezoid, free networks']:.2f} s with the trapezoid rule (with the networks, in the same "
+        f"interleaved rounds: {floors['simpson, real networks']:.2f} and {floors['trapezoid, real networks']:.2f} "
+        f"s). Levers on the networks' call, ms per evaluation: float32 {ms['float32']:.2f}, bfloat16 "
+        f"{ms['bfloat16']:.2f} (relative velocity error {levers['bfloat16_relative_velocity_error']:.3f}), "
+        f"`torch.compile` {ms['compiled']:.2f} after {levers['compile_seconds']:.1f} s of compiling from an empty "
+        f"cache, and {levers['compiled_first_call_at_new_t_seconds']:.1f} s more at the first call at another t."
     )
 
 
@@ -434,14 +445,24 @@ def summary(results: dict) -> str:
     metro = results["weights"]["metropolis"]["rows"]
     top = max(int(key.rsplit("=", 1)[1]) for key in metro)
     known = results["evaluate"]["known_answers"]["slope_log_std_vs_log_L"]
+    profiled = results["profile_target"]
+    speed_verdict = (
+        "."
+        if v["ratio"]["median"] <= 1 / 3
+        else (
+            "; the goal of a third of that commit's time is not met"
+            f": a third is {v['base_seconds']['median'] / 3:.2f} s, while the axis networks alone take "
+            f"{profiled['floor_seconds']:.2f} s of a run and everything else "
+            f"{profiled['floors']['simpson, free networks']:.2f} s (`benchmarks/README.md`)."
+        )
+    )
     return "\n".join(
         [
             f"- **Speed** at the target setting (L = 32, N = 512, T = 128, K = 3), fresh processes in alternation: "
             f"{v['current_seconds']['median']:.2f} s against {v['base_seconds']['median']:.2f} s for commit "
             f"{v['base']} (ratio {v['ratio']['median']:.2f}, median of {len(v['pairs'])} pairs), at a radial error of "
             f"{v['radial_error']['current']:.4f} ({v['radial_error']['base']:.4f} before). The Simpson rule's extra "
-            "expert call per Langevin step is in this figure"
-            + ("." if v["ratio"]["median"] <= 1 / 3 else "; the goal of a third of that commit's time is not met."),
+            "expert call per Langevin step is in this figure" + speed_verdict,
             f"- **Steering with the color fixed by the noise** (`ColorMeanExpert`): best-of-N at equal cost succeeds "
             f"at least as often as the annealed sampler at {best_wins} of {len(mean_rows)} particle counts (L = 1: "
             f"{mean_rows[0][2]:.2f} against {mean_rows[0][1]:.2f}).",

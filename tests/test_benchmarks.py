@@ -75,6 +75,13 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
     if script == "profile_target.py":
         assert report["expert_evaluations"] == report["ais_evaluations_formula"]  # the spy sees what the formula says
         assert abs(sum(report["shares"].values()) - 1) < 1e-3 and 0 < report["floor_seconds"] < report["seconds"]
+        floors = report["floors"]
+        rules, networks = ("simpson", "trapezoid"), ("real", "free")
+        assert set(floors) == {f"{rule}, {nets} networks" for rule in rules for nets in networks}
+        assert all(seconds > 0 for seconds in floors.values())
+        levers = report["levers"]
+        assert set(levers["call_ms"]) == {"float32", "bfloat16", "compiled"} and levers["compile_seconds"] > 0
+        assert 0 < levers["bfloat16_relative_velocity_error"] < 0.1  # bfloat16 rounds, but computes the same network
     if script == "digits.py":
         assert sum(report["quality"]["judge_histogram"]) == report["quality"]["n"]
         rows = report["steering"]["rows"]
