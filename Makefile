@@ -41,7 +41,7 @@ notebooks: setup
 		notebooks/*.ipynb
 
 ## Speed, quality, expert-size and weight benchmarks: JSON and figures in benchmarks/results/, then
-## the tables of benchmarks/README.md and README.md rewritten from them (about two hours on 2 cores)
+## the tables of benchmarks/README.md and README.md rewritten from them (about 40 minutes on 2 cores)
 bench: setup browser
 	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py \
 		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python steering.py && ../$(BIN)/python weights.py \
