@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import RESULTS, machine, write_json
+from common import RESULTS, write_json
 
 ENTRY = Path(sys.executable).with_name("poe-demo")
 COMMANDS = {"poe-demo --help": ["--help"], "poe-demo sample --help": ["sample", "--help"]}
@@ -69,7 +69,7 @@ def main() -> None:
         }
         for name, argv in COMMANDS.items()
     }
-    payload = {"machine": machine(), "runs": runs, "rows": rows}
+    payload = {"runs": runs, "rows": rows}
     name = "cli_start_quick.json" if args.quick else "cli_start.json"
     print(f"wrote {write_json(name, payload, args.out)}")
 

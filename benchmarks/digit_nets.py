@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import torch
-from common import RESULTS, machine, write_json
+from common import RESULTS, write_json
 from diffusers import FlowMatchEulerDiscreteScheduler, UNet2DModel
 from torch import nn
 
@@ -112,7 +112,7 @@ def main() -> None:
             "digits_seen": int((torch.bincount(labels, minlength=10) > 0).sum()),
         }
         print(f"{name}: {rows[name]}", flush=True)
-    payload = {"machine": machine(), "budget_seconds": budget, "samples": n, "rows": rows}
+    payload = {"budget_seconds": budget, "samples": n, "rows": rows}
     name = "digit_nets_quick.json" if args.quick else "digit_nets.json"
     print(f"wrote {write_json(name, payload, args.out)}")
 

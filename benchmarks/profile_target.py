@@ -169,13 +169,8 @@ def main() -> None:
         delattr(obj, name)  # the timers come off
     del reward.log_reward
     with torch.no_grad():
-        for _ in range(3):
-            axis(inputs, 0.3)
         repeats = 20 if args.quick else 100
-        start = time.perf_counter()
-        for _ in range(repeats):
-            axis(inputs, 0.3)
-        per_call = (time.perf_counter() - start) / repeats
+        per_call = call_ms(lambda: axis(inputs, 0.3), repeats) / 1e3
         measured_floors = floors(axis, run, 1 if args.quick else 3)
         measured_levers = levers(axis, inputs, repeats)
         hidden = hidden_layer_gflops(axis, L * N, repeats)

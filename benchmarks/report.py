@@ -379,18 +379,16 @@ def _digits_summary(rows: dict) -> str:
     same_time = max(
         (r for r in rows.values() if r["best_of_n"]["seconds_per_run"] <= seconds), key=lambda r: r["N"], default=None
     )  # the most Euler samples that ran in no more time than one annealed run
-    if same_time is None:
-        return (
-            f"- **Steering a digit** (graded by an independent judge): with one particle the annealed sampler "
-            f"returns the asked digit {annealed['rate']:.2f} ± {annealed['se']:.2f} of the time against "
-            f"{one['best_of_n']['judge']['rate']:.2f} ± {one['best_of_n']['judge']['se']:.2f} for best-of-N at the "
-            f"same expert evaluations (N = {one['N']})."
-        )
-    return (
+    at_equal_evaluations = (
         f"- **Steering a digit** (graded by an independent judge): with one particle the annealed sampler returns "
         f"the asked digit {annealed['rate']:.2f} ± {annealed['se']:.2f} of the time against "
         f"{one['best_of_n']['judge']['rate']:.2f} ± {one['best_of_n']['judge']['se']:.2f} for best-of-N at the same "
-        f"expert evaluations (N = {one['N']}); counted in seconds on this CPU, where the annealed run's many "
+        f"expert evaluations (N = {one['N']})"
+    )
+    if same_time is None:
+        return at_equal_evaluations + "."
+    return (
+        f"{at_equal_evaluations}; counted in seconds on this CPU, where the annealed run's many "
         f"small network calls cost more than best-of-N's few large ones, best-of-N with N = {same_time['N']} "
         f"takes no longer "
         f"({same_time['best_of_n']['seconds_per_run']:.2f} s against {seconds:.2f} s) and succeeds "
