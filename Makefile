@@ -48,9 +48,9 @@ bench: setup browser
 		&& ../$(BIN)/python playground_latency.py && ../$(BIN)/python versus_commit.py \
 		&& ../$(BIN)/python profile_target.py && ../$(BIN)/python cli_start.py \
 		&& ../$(BIN)/python digit_resolution.py && ../$(BIN)/python digit_nets.py && ../$(BIN)/python digits.py \
-		&& ../$(BIN)/python report.py
+		&& ../$(BIN)/python compose.py && ../$(BIN)/python report.py
 
-## Retrain the shipped networks and rewrite poe_demo/checkpoints/ (manifests included; the digits take about 40 minutes)
+## Retrain the shipped networks and rewrite poe_demo/checkpoints/ (manifests included; the digits take about an hour)
 weights: setup
 	$(BIN)/poe-demo train --out-dir poe_demo/checkpoints
 	$(BIN)/poe-demo train-digits --out-dir poe_demo/checkpoints/digits

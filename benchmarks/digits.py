@@ -14,9 +14,8 @@ Writes ``digits.json`` to benchmarks/results/; ``report.py`` renders it into ben
   of expert evaluations (N rounded up); success as the judge sees it and as the reward classifier
   sees it (the gap is the reward being optimized, not the digit), with standard errors, and the
   seconds of one run.
-* product: the flow experts on {0, 1, 2, 3, 4} and on {0, 2, 4, 6, 8}, multiplied: what the judge
-  says the annealed sampler (resampled by its weights) and Euler on the summed velocity produce,
-  and how dark the images are, against each expert alone.
+
+Products of the image experts (AND, NOT, guidance) are measured by ``compose.py``.
 """
 
 from __future__ import annotations
@@ -30,9 +29,8 @@ from common import RESULTS, write_json
 
 from poe_demo.digits.checkpoints import load_digit_models
 from poe_demo.digits.data import subset, to_model, to_pixels
-from poe_demo.digits.steering import flow_expert, noise, sample_digits, success_rates, verdicts
+from poe_demo.digits.steering import sample_digits, success_rates, verdicts
 from poe_demo.runtime import configure_cpu
-from poe_demo.samplers import euler
 from poe_demo.smc import resample
 
 
@@ -78,33 +76,6 @@ def steering(models: dict, counts: list[int], trials: int) -> dict:
     return report
 
 
-@torch.no_grad()
-def product(models: dict, n: int, seed: int) -> dict:
-    experts = ("flow_01234", "flow_02468")
-
-    def describe(images):
-        judged, confidence = verdicts(models["judge"], images)
-        return {
-            "judge_histogram": torch.bincount(judged, minlength=10).tolist(),
-            "judge_confidence": round(float(confidence.mean()), 4),
-            "ink": round(float(to_pixels(images).mean()), 4),  # mean pixel darkness: thin faint strokes are low
-        }
-
-    g = torch.Generator().manual_seed(seed)
-    annealed = sample_digits(models, None, n, generator=g, experts=experts)
-    resampled = annealed.particles[resample(annealed.log_weights, "systematic", g)]
-    summed = euler([flow_expert(models[e]) for e in experts], noise(n, g) / 2**0.5, 32).particles
-    report = {
-        "annealed (resampled by weight)": {**describe(resampled), "min_ess": round(float(annealed.ess.min()), 2)},
-        "velocity sum (Euler, noise N(0, I/2))": describe(summed),
-    }
-    for e in experts:
-        report[f"{e} alone"] = describe(euler([flow_expert(models[e])], noise(n, g), 32).particles)
-    train, _ = subset("train")
-    report["training images"] = {"ink": round(float(train.mean()), 4)}
-    return report
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few trials (smoke test)")
@@ -116,8 +87,6 @@ def main() -> None:
     payload = {"quality": quality(models, n, seed=1), "steering": steering(models, counts, trials)}
     payload["steering"]["digits_per_count"] = "trial i asks for digit i mod 10, so every digit equally often"
     print(f"quality: {payload['quality']}", flush=True)
-    payload["product"] = product(models, n, seed=2)
-    print(f"product: {payload['product']}", flush=True)
     seconds = [r[m]["seconds_per_run"] for r in payload["steering"]["rows"].values() for m in ("annealed", "best_of_n")]
     payload["steering"]["median_seconds_per_run"] = round(statistics.median(seconds), 3)
     print(f"wrote {write_json('digits_quick.json' if args.quick else 'digits.json', payload, directory=args.out)}")

@@ -1,5 +1,6 @@
 """The annealed importance sampler written for clarity, not speed: the same algorithm as
-``poe_demo.samplers.annealed_importance_sampling`` (start weights for shared coordinates,
+``poe_demo.samplers.annealed_importance_sampling`` (the start scaled to N(0, 1 / m) on
+coordinates shared by m experts, with its constant weight,
 incremental weights at the ODE output with the quadratically tempered reward and the trapezoid
 rule of the velocity mismatch, MALA steps with Simpson's rule in the Metropolis ratio, their size
 set per level by the largest curvature among the particles (probed at the first Langevin level,
@@ -25,10 +26,12 @@ def _evaluate(experts, x, t):
     return v, sum(s_i for _, s_i in pairs), sum(float((s_i * (v - v_i)).sum()) for v_i, s_i in pairs)
 
 
-def _start_log_weight(experts, x):
-    """log prod_i p_{i,1}(x) - log N(x; 0, I): N(0, 1) once more for each extra expert on a coordinate."""
-    covering = sum((e.score(x[None], 1.0)[0] != 0).double() for e in experts)
-    return float(-0.5 * ((covering - 1).clamp_min(0) * (x.double() ** 2 + math.log(2 * math.pi))).sum())
+def _start(experts, x):
+    """The start x / sqrt(m) on coordinates modelled by m experts (N(0, 1 / m), the product of their N(0, 1)
+    up to a constant) and its log-weight log prod_i p_{i,1} - log N(0, 1 / m): sum of ((1 - m) log 2 pi - log m) / 2."""
+    covering = sum((e.score(x[None], 1.0)[0] != 0).double() for e in experts).clamp_min(1)
+    log_w = float((0.5 * ((1 - covering) * math.log(2 * math.pi) - covering.log())).sum())
+    return x / covering.sqrt().to(x.dtype), log_w
 
 
 def _lam(t):
@@ -36,7 +39,7 @@ def _lam(t):
 
 
 def _reward(rewards, x, v, t):
-    x_hat = x - t * v
+    x_hat = x - t * v  # the library divides v by the experts' count per coordinate: the same for one expert
     return sum(float(r.log_reward(x_hat[None])[0]) for r in rewards)
 
 
@@ -78,12 +81,13 @@ def reference_ais(experts, rewards, x_init, n_steps, n_mcmc_steps, step_size=0.5
     xs, vs, rs, ms, log_w = [], [], [], [], []
     carried = None  # the largest secant curvature of the previous level's proposals
     for p in range(n):
-        v, _, m = _evaluate(experts, x_init[p], 1.0)
-        xs.append(x_init[p])
+        x, start_log_w = _start(experts, x_init[p])
+        v, _, m = _evaluate(experts, x, 1.0)
+        xs.append(x)
         vs.append(v)
         ms.append(m)
-        rs.append(_reward(rewards, x_init[p], v, 1.0))
-        log_w.append(_start_log_weight(experts, x_init[p]))
+        rs.append(_reward(rewards, x, v, 1.0))
+        log_w.append(start_log_w)
     for k in range(n_steps + 1):
         if k > 0:
             t, t_next = times[k - 1], times[k]

@@ -347,15 +347,89 @@ def digits(results: dict) -> str:
             for n, r in steer["rows"].items()
         ],
     )  # fmt: skip
-    product = _table(
-        ["sampler", "judge's classes (0-9)", "ink"],
-        [[name, str(r.get("judge_histogram", "")), f"{r['ink']:.3f}"] for name, r in d["product"].items()],
-    )
     return (
         f"{quality_text}\n\nSteering, {steer['trials']} trials per L ({steer['trials'] // 10} per digit), T = "
         f"{steer['n_steps']}, K = {steer['n_mcmc_steps']}; success is the returned image being the asked digit:\n\n"
-        f"{table}\n\nThe product of the {{0, 1, 2, 3, 4}} and {{0, 2, 4, 6, 8}} experts ({d['quality']['n']} samples "
-        f"each; ink is the mean pixel value, 0 white, 1 black):\n\n{product}"
+        f"{table}\n\nProducts of the image experts are measured in the next section (`compose.py`)."
+    )
+
+
+def _graded(row: dict) -> list:
+    """The grade columns of one sampler's row of compose.json."""
+    return [
+        " ".join(f"{round(100 * c)}" for c in row["classes"]),
+        f"{row['in_set']:.2f} ± {row['in_set_se']:.2f}",
+        f"{row['confidence']:.2f}",
+        f"{row['ink']:.3f}",
+        f"{row['frechet']:.1f}",
+        f"{row['nearest_train']:.2f}",
+    ]
+
+
+def _kept(row: dict) -> str:
+    return "" if row.get("ancestors") is None else f"{row['ess']:.1f} / {row['ancestors']:.1f}"
+
+
+GRADE_COLUMNS = ["judge's classes 0-9 (%)", "in asked set", "confidence", "ink", "Fréchet", "nearest training"]
+
+
+def compose(results: dict) -> str:
+    c = results["compose"]
+    s = c["settings"]
+    n = s["n_particles"]
+    products = _table(
+        ["composition", "sampler", *GRADE_COLUMNS, "min ESS / ancestors (of L)", "evaluations", "s per run"],
+        [
+            [name if sampler == "annealed" else "", sampler, *_graded(row), _kept(row), row["evaluations"],
+             f"{row['seconds']:.2f}"]
+            for name, rows in c["products"].items()
+            for sampler, row in rows.items() if sampler != "asked"
+        ],
+    )  # fmt: skip
+    seven = _table(
+        ["a 7, asked as", "sampler", *GRADE_COLUMNS, "min ESS / ancestors", "evaluations", "s per run"],
+        [
+            [name, sampler, *_graded(row), _kept(row), row["evaluations"], f"{row['seconds']:.2f}"]
+            for name, rows in c["seven"].items()
+            for sampler, row in rows.items()
+        ],
+    )  # fmt: skip
+    per_digit = _table(
+        ["digit", "Euler: in class", "Euler: ink", "annealed: in class", "annealed: ancestors (of L)"],
+        [
+            [d, f"{r['euler']['in_set']:.2f} ± {r['euler']['in_set_se']:.2f}", f"{r['euler']['ink']:.3f}",
+             f"{r['annealed']['in_set']:.2f} ± {r['annealed']['in_set_se']:.2f}", f"{r['annealed']['ancestors']:.1f}"]
+            for d, r in c["guidance_per_digit"].items()
+        ],
+    )  # fmt: skip
+    real = "; ".join(
+        f"{name}: Fréchet {r['frechet']:.1f} (training against held-out images), ink {r['ink']:.3f}, held-out "
+        f"images' nearest training image {r['nearest_train_of_held_out']:.2f}"
+        for name, r in c["real"].items()
+    )
+    return (
+        f"{s['seeds']} seeds per row; the annealed sampler runs L = {n} particles, T = {s['n_steps']}, K = "
+        f"{s['n_mcmc_steps']} per seed and its particles are resampled by weight; Euler runs on the same seeds with "
+        "at least its expert evaluations (per seed, counted over all experts). The judge grades both; the standard "
+        "error is over seeds. Real images, graded the same way, for reference: "
+        f"{real}.\n\n{products}\n\nA 7 asked four ways (the reward on the one-expert `flow_all` runs "
+        f"{2 * n} particles, for the same expert evaluations as the two-expert products):\n\n{seven}\n\n"
+        f"Guidance g = 2 toward each digit, `flow_none^-1 * flow_d^2`:\n\n{per_digit}"
+    )
+
+
+def _compose_summary(c: dict) -> str:
+    products = c["products"]
+    plain = next(r for name, r in products.items() if "plain" in name)
+    both = next(r for name, r in products.items() if name.endswith("(AND)"))
+    negation = next(r for name, r in products.items() if name.endswith("(NOT)"))
+    return (
+        f"- **Composing image experts with exponents** (`compose.py`, judged by the independent classifier): Euler "
+        f"on the weighted velocities puts {both['euler']['in_set']:.2f} of AND's samples (`A * B / U`) in "
+        f"{{0, 2, 4}}, at ink {both['euler']['ink']:.3f}, where the plain product `A * B` puts "
+        f"{plain['euler']['in_set']:.2f} there at ink {plain['euler']['ink']:.3f}; NOT (`U^2 / A`) puts "
+        f"{negation['euler']['in_set']:.2f} in 5-9. The annealed sampler's exact weights keep "
+        f"{both['annealed']['ancestors']:.1f} of {c['settings']['n_particles']} starting images per run on AND."
     )
 
 
@@ -472,6 +546,7 @@ def summary(results: dict) -> str:
             f"{_bias(metro[f'simpson, T={top}']['mass'])} with Simpson's rule, "
             f"{_bias(metro[f'trapezoid, T={top}']['mass'])} with the trapezoid rule.",
             _digits_summary(results["digits"]["steering"]["rows"]),
+            _compose_summary(results["compose"]),
             "- **Known answers**: estimates converge like 1/sqrt(L) (fitted slopes of log std against log L: "
             + ", ".join(f"{v_:.2f}" for v_ in known.values())
             + "; -0.5 is 1/sqrt(L)).",
@@ -494,6 +569,7 @@ SECTIONS = {
     "metropolis": metropolis,
     "versus_commit": versus_commit,
     "digits": digits,
+    "compose": compose,
     "digit_resolution": digit_resolution,
     "digit_nets": digit_nets,
     "cli_start": cli_start,
@@ -514,6 +590,7 @@ def load(directory: Path = RESULTS) -> dict:
         for name in (
             "bench_sampler",
             "cli_start",
+            "compose",
             "digit_nets",
             "digit_resolution",
             "digits",

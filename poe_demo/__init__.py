@@ -31,6 +31,7 @@ _HOMES = {
     "configure_cpu": "runtime",
     "euler": "samplers",
     "load_axis_experts": "experts",
+    "power": "experts",
     "rejection_sampling": "samplers",
     "sample_noise": "data",
     "sample_spheres": "data",

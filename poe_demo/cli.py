@@ -197,6 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="handwritten digits from the shipped flow expert, steered to a digit by a classifier, graded by a judge",
     )
     p.add_argument("--digit", type=_digit, default=None, help="the digit to steer to, 0-9 (absent: unconditional)")
+    p.add_argument(
+        "--product",
+        metavar="EXPR",
+        help="sample a product of the digit experts instead of flow_all, with *, / and ^: "
+        "'flow_01234 * flow_02468 / flow_all' (AND: 0, 2 or 4), 'flow_all^2 / flow_01234' (NOT: 5-9), "
+        "'flow_none^-1 * flow_7^2' (guidance 2 toward a 7); experts: flow_all, flow_01234, flow_02468, "
+        "flow_0 ... flow_9 (told the digit), flow_none (told no digit)",
+    )
     _sampling_args(p, 16, 32, 2, "images", "the digit networks")
     p.add_argument(
         "--out",
@@ -210,9 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train-digits",
         formatter_class=defaults,
-        help="retrain the digit networks (three flow experts, the reward classifier, the judge) and their manifest",
+        help="retrain the digit networks (four flow experts, the reward classifier, the judge) and their manifest",
     )
     p.add_argument("--out-dir", type=Path, required=True, help="folder for the networks and manifest.json")
+    p.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="retrain just this network (repeatable), keeping the others already in --out-dir",
+    )
     p.set_defaults(command="train_digits")
     return parser
 

@@ -119,14 +119,18 @@ def steering_trial(
     return bool(has_dominant_channel(result.best[None], channel)[0])
 
 
-def euler_samples_at_equal_cost(n_particles: int, n_mcmc_steps: int, n_steps: int, metropolis: str = "simpson") -> int:
+def euler_samples_at_equal_cost(
+    n_particles: int, n_mcmc_steps: int, n_steps: int, metropolis: str = "simpson", rescaled_start: bool = False
+) -> int:
     """The fewest Euler samples that cost at least as many expert evaluations as one annealed run with L particles.
 
     An annealed run evaluates the experts :func:`~poe_demo.samplers.ais_evaluations` times; an
-    Euler sample costs one evaluation per level, T in all. N is rounded up, so a baseline never
-    gets less than the annealed run (at most T - 1 evaluations more).
+    Euler sample costs one evaluation per level, T in all, and one more when its start is
+    rescaled (``rescaled_start``: experts whose exponents do not sum to 1 on some coordinate,
+    for both samplers). N is rounded up, so a baseline never gets less than the annealed run.
     """
-    return -(-ais_evaluations(n_particles, n_steps, n_mcmc_steps, metropolis) // n_steps)
+    evaluations = ais_evaluations(n_particles, n_steps, n_mcmc_steps, metropolis, rescaled_start)
+    return -(-evaluations // (n_steps + rescaled_start))
 
 
 def chance_per_cloud(

@@ -34,7 +34,9 @@ from poe_demo.samplers import (
     evaluate_each,
     langevin_refine,
     resample_state,
+    start,
     start_log_weights,
+    total_exponents,
     velocity_mismatch,
 )
 from poe_demo.two_modes import exact_answer, two_mode_experts, two_mode_reward, two_mode_run
@@ -91,17 +93,19 @@ def test_mismatch_and_start_weight_are_exactly_zero_on_disjoint_coordinates(expe
     x = sample_noise(6, 128, generator=gen(1))
     for t in (1.0, 0.5, 0.02):
         assert (evaluate(experts, x, t).mismatch == 0).all()
-    assert (start_log_weights([s for _, s in evaluate_each(experts, x, 1.0)], x) == 0).all()
+    total = total_exponents(experts, [s for _, s in evaluate_each(experts, x, 1.0)])
+    assert (total == 1).all() and (start_log_weights(total) == 0).all()
 
 
-def test_start_weight_counts_the_experts_on_each_coordinate():
+def test_start_counts_the_experts_on_each_coordinate():
     # A full Gaussian expert on (x, y, z) and a sphere expert on x only: x is modelled twice, so the
-    # product at t = 1 has one extra N(x; 0, 1) factor, and y, z none.
+    # product at t = 1 is N(0, 1)^2 there, N(0, 1/2) up to (2 pi)^(-1/2) 2^(-1/2); y and z are left alone.
     x = torch.randn(5, 3, generator=gen(2), dtype=torch.float64)
     experts = [GaussianExpert(0.3, 0.9), ExactSphereExpert("x")]
-    scores = [s for _, s in evaluate_each(experts, x, 1.0)]
-    extra = -0.5 * (x[:, 0] ** 2 + math.log(2 * math.pi))
-    torch.testing.assert_close(start_log_weights(scores, x), extra)
+    at, total = start(experts, x)
+    assert total.tolist() == [[2.0, 1.0, 1.0]]
+    torch.testing.assert_close(at.x, x / torch.tensor([[math.sqrt(2), 1.0, 1.0]], dtype=torch.float64))
+    torch.testing.assert_close(start_log_weights(total), torch.tensor([-0.5 * math.log(2 * math.pi * 2)]).double())
 
 
 def test_ais_without_mcmc_is_importance_sampling_of_the_overlapping_product():
@@ -303,7 +307,7 @@ def test_two_expert_shortcut_equals_the_general_mismatch():
     each = evaluate_each([E1, E2], x, 0.3)
     velocity = each[0][0] + each[1][0]
     general = sum(((s * (velocity - v)).sum(1) for v, s in each), torch.zeros(4, dtype=torch.float64))
-    torch.testing.assert_close(velocity_mismatch(each, velocity), general)
+    torch.testing.assert_close(velocity_mismatch(each, velocity, [1.0, 1.0]), general)
 
 
 def test_langevin_refinement_returns_the_evaluation_at_the_particles_it_keeps():

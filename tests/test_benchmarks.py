@@ -35,6 +35,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("digit_resolution.py", "digit_resolution_quick.json"),
         ("digit_nets.py", "digit_nets_quick.json"),
         ("cli_start.py", "cli_start_quick.json"),
+        ("compose.py", "compose_quick.json"),
     ],
 )
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
@@ -86,7 +87,14 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
         assert sum(report["quality"]["judge_histogram"]) == report["quality"]["n"]
         rows = report["steering"]["rows"]
         assert set(rows) == {"1", "2"} and all(0 <= r["annealed"]["judge"]["rate"] <= 1 for r in rows.values())
-        assert rows["1"]["N"] >= 1 and "annealed (resampled by weight)" in report["product"]
+        assert rows["1"]["N"] >= 1
+    if script == "compose.py":
+        for rows in report["products"].values():
+            annealed, plain = rows["annealed"], rows["euler"]
+            assert plain["evaluations"] >= annealed["evaluations"] and abs(sum(plain["classes"]) - 1) < 1e-3
+            assert 1 <= annealed["ancestors"] <= report["settings"]["n_particles"]
+        assert set(report["seven"]["reward on flow_all"]) == {"annealed"}  # Euler cannot use a reward
+        assert set(report["guidance_per_digit"]) == {str(d) for d in range(10)}
     if script == "digit_resolution.py":
         assert set(report["rows"]) == {"14", "28"} and all(r["digits_seen"] <= 10 for r in report["rows"].values())
     if script == "digit_nets.py":

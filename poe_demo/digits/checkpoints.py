@@ -20,7 +20,7 @@ import torch
 
 from ..experts.pretrained import CHECKPOINT_DIR, CheckpointError, atomic_write, checkpoint_bytes, verified_bytes
 from .nets import NETS
-from .train import DigitTraining, accuracy, train_classifier, train_flow
+from .train import FLOW_KINDS, DigitTraining, accuracy, train_classifier, train_flow
 
 __all__ = ["DIGIT_DIR", "TRAININGS", "save_digit_models", "load_digit_models", "train_digit_models"]
 
@@ -35,6 +35,8 @@ TRAININGS = {
     "flow_all": DigitTraining("flow"),
     "flow_01234": DigitTraining("flow", digits=(0, 1, 2, 3, 4)),
     "flow_02468": DigitTraining("flow", digits=(0, 2, 4, 6, 8)),
+    # classifier-free guidance: p(x | c) and p(x) from one network (the label dropped for 1 image in 5)
+    "flow_conditional": DigitTraining("conditional_flow", label_dropout=0.2),
     "reward": DigitTraining("reward", width=16, n_steps=3000),
     "judge": DigitTraining("judge", part="judge", width=256, n_steps=3000, lr=1e-3),
 }
@@ -98,21 +100,40 @@ def load_digit_models(
     return models
 
 
-def train_digit_models(directory: Path, trainings: dict[str, DigitTraining] = TRAININGS, progress: bool = True) -> Path:
+def _kept(directory: Path, names) -> tuple[dict, dict]:
+    """The networks ``names`` already in ``directory``, hash-checked, with their manifest records."""
+    if not names:
+        return {}, {}
+    entries = json.loads((Path(directory) / MANIFEST).read_text())["networks"]
+    models = load_digit_models(directory)
+    vouched = ("file", "bytes", "sha256", "kind", "size")
+    return {n: models[n] for n in names}, {n: {k: v for k, v in entries[n].items() if k not in vouched} for n in names}
+
+
+def train_digit_models(
+    directory: Path, trainings: dict[str, DigitTraining] = TRAININGS, progress: bool = True, only=None
+) -> Path:
     """Train every network of ``trainings`` from scratch, measure the classifiers on the held-out images, and
-    write them with their manifest (training seconds included) into ``directory``."""
+    write them with their manifest (training seconds included) into ``directory``. ``only`` (names) retrains
+    just those and keeps the others, hash-checked, from ``directory``."""
     from .data import subset
 
-    models, records = {}, {}
+    only = list(trainings) if only is None else list(only)
+    unknown = [n for n in only if n not in trainings]
+    if unknown:
+        raise ValueError(f"no network named {unknown[0]!r}; the digit networks are {', '.join(trainings)}")
+    models, records = _kept(directory, [n for n in trainings if n not in only])
     test_images, test_labels = subset("test")
     for name, training in trainings.items():
-        trainer = train_flow if training.kind == "flow" else train_classifier
+        if name not in only:
+            continue
+        trainer = train_flow if training.kind in FLOW_KINDS else train_classifier
         start = time.perf_counter()
         net, losses, _ = trainer(training, progress=progress)
         record = {"training": {**asdict(training), "digits": list(training.digits)}}
         record["seconds"] = round(time.perf_counter() - start, 1)
         record["final_loss"] = round(sum(losses[-100:]) / len(losses[-100:]), 5)
-        if training.kind != "flow":
+        if training.kind not in FLOW_KINDS:
             record["held_out_accuracy"] = round(accuracy(net, test_images, test_labels), 4)
         models[name], records[name] = net, record
-    return save_digit_models(models, records, directory)
+    return save_digit_models({n: models[n] for n in trainings}, {n: records[n] for n in trainings}, directory)

@@ -10,6 +10,7 @@ import torch
 from ..outputs import check_output_files, save_npz, writable_dir, write_outputs
 from ..resources import check_memory, sampler_memory
 from .checkpoints import DIGIT_DIR, load_digit_models, train_digit_models
+from .compose import digit_experts, parse_product
 from .data import SIZE, to_pixels
 from .pictures import plot_digits
 from .steering import STRENGTH, sample_digits, verdicts
@@ -26,16 +27,22 @@ def digits(args) -> int:
         f"--particles {args.particles} --steps {args.steps}",
     )
     models = load_digit_models(args.data_dir or DIGIT_DIR, args.device)
+    product = getattr(args, "product", None)
+    experts = ("flow_all",) if product is None else parse_product(product, digit_experts(models))
     g = torch.Generator().manual_seed(args.seed)
     start = time.perf_counter()
     target = "any digit" if args.digit is None else f"digit {args.digit}"
-    r = sample_digits(models, args.digit, args.particles, args.steps, args.mcmc_steps, g, progress=f"{target} (AIS)")
+    r = sample_digits(
+        models, args.digit, args.particles, args.steps, args.mcmc_steps, g, experts, progress=f"{target} (AIS)"
+    )
     seconds = time.perf_counter() - start
     judged, confidence = verdicts(models["judge"], r.particles)
     rewarded, _ = verdicts(models["reward"], r.particles)
     best = r.best_index
     labels = [f"judge {int(j)}" for j in judged]
     asked = "unconditional" if args.digit is None else f"steered to {args.digit} (reward: p(digit)^{STRENGTH:g})"
+    if product is not None:
+        asked = f"{product}, {asked.replace('unconditional', 'no reward')}"
     title = (
         f"{args.particles} particles, {asked}\nframed: the returned one, judged {int(judged[best])} "
         f"({float(confidence[best]):.2f}), reward classifier says {int(rewarded[best])}"
@@ -50,6 +57,7 @@ def digits(args) -> int:
         },
     )
     summary = {
+        "product": product,
         "digit": args.digit,
         "returned_index": best,
         "judge": int(judged[best]),
@@ -64,6 +72,6 @@ def digits(args) -> int:
 
 def train_digits(args) -> int:
     writable_dir(args.out_dir, "--out-dir")
-    manifest = train_digit_models(args.out_dir)
+    manifest = train_digit_models(args.out_dir, only=getattr(args, "only", None))
     print(f"wrote the digit networks and {manifest}; sample with them: poe-demo digits --data-dir {args.out_dir}")
     return 0

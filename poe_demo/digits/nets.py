@@ -6,6 +6,9 @@
   times as long per call at the sampler's batch sizes (``benchmarks/digit_nets.py``), and the
   sampler calls the experts 1 + 2K times per level; :func:`~poe_demo.experts.from_diffusers`
   wraps our network the way it wraps a UNet (notebook 6 shows it).
+* :class:`ConditionalFlowNet`: the same U-Net told which digit to draw, or "none": one network
+  for p(x | c) and p(x), trained with the label dropped at random, as diffusers users train
+  for classifier-free guidance. Guidance is then a product of its two experts with exponents.
 * :class:`RewardNet`: a small CNN classifier, the discriminative expert that steers.
 * :class:`JudgeNet`: an MLP classifier, a different architecture trained on other images, that
   only judges: a reward that is optimized cannot also be its own referee.
@@ -23,7 +26,9 @@ from torch.nn import functional as F
 
 from .data import SIZE
 
-__all__ = ["FlowNet", "RewardNet", "JudgeNet", "NETS"]
+__all__ = ["FlowNet", "ConditionalFlowNet", "NONE", "RewardNet", "JudgeNet", "NETS"]
+
+NONE = 10  # the conditional network's label for "no digit": p(x) rather than p(x | c)
 
 
 class _Block(nn.Module):
@@ -62,15 +67,53 @@ class FlowNet(nn.Module):
         self.block14_up = _Block(width, e)
         self.norm, self.out = nn.GroupNorm(8, width), nn.Conv2d(width, 1, 3, padding=1)
 
-    def forward(self, x: Tensor, timestep: float | Tensor) -> Tensor:
+    def embed(self, x: Tensor, timestep: float | Tensor) -> Tensor:
+        """The conditioning vector ``[B, 4 width]`` every block adds: t through sinusoids and an MLP."""
         timestep = torch.as_tensor(timestep, dtype=x.dtype, device=x.device).expand(x.shape[0])
         scales = torch.exp(-math.log(1000.0) * torch.arange(self.frequencies, device=x.device) / self.frequencies)
         angles = timestep[:, None] * scales.to(x.dtype)  # periods from 2 pi to 2000 pi timesteps
-        e = F.silu(self.time(torch.cat([angles.sin(), angles.cos()], dim=1)))
+        return self.time(torch.cat([angles.sin(), angles.cos()], dim=1))
+
+    def forward(self, x: Tensor, timestep: float | Tensor) -> Tensor:
+        return self.unet(x, F.silu(self.embed(x, timestep)))
+
+    def unet(self, x: Tensor, e: Tensor) -> Tensor:
+        """The U-Net itself, given the conditioning vector ``e``."""
         skip = self.block14(self.inp(x), e)
         h = self.block7b(self.block7a(self.down(skip), e), e)
         h = self.block14_up(self.merge(torch.cat([self.up(h), skip], dim=1)), e)
         return self.out(F.silu(self.norm(h)))
+
+
+class ConditionalFlowNet(FlowNet):
+    """v(x, t | c) ``[B, 1, 14, 14]``: a :class:`FlowNet` whose conditioning adds a learned vector for the label
+    c, a digit 0-9 or :data:`NONE` (no digit, so v(x, t) of every digit's images).
+
+    Called as ``net(x, timestep, label)``, ``label`` an int or ``[B]``; :meth:`expert_for` fixes the
+    label, giving the ``model(x, timestep)`` that :class:`~poe_demo.experts.ModelExpert` wraps."""
+
+    def __init__(self, width: int = 24, frequencies: int = 8):
+        super().__init__(width, frequencies)
+        self.label = nn.Embedding(NONE + 1, 4 * width)
+
+    def forward(self, x: Tensor, timestep: float | Tensor, label: int | Tensor = NONE) -> Tensor:
+        label = torch.as_tensor(label, dtype=torch.long, device=x.device).expand(x.shape[0])
+        return self.unet(x, F.silu(self.embed(x, timestep) + self.label(label)))
+
+    def expert_for(self, label: int) -> nn.Module:
+        """The network with its label fixed: ``model(x, timestep)``."""
+        if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= NONE:
+            raise ValueError(f"label must be a digit 0-9 or NONE = {NONE} (no digit), got {label!r}")
+        return _Labelled(self, label)
+
+
+class _Labelled(nn.Module):
+    def __init__(self, net: ConditionalFlowNet, label: int):
+        super().__init__()
+        self.net, self.label = net, label
+
+    def forward(self, x: Tensor, timestep: float | Tensor) -> Tensor:
+        return self.net(x, timestep, self.label)
 
 
 class RewardNet(nn.Module):
@@ -105,4 +148,4 @@ class JudgeNet(nn.Module):
         return self.net(x)
 
 
-NETS = {"flow": FlowNet, "reward": RewardNet, "judge": JudgeNet}
+NETS = {"flow": FlowNet, "conditional_flow": ConditionalFlowNet, "reward": RewardNet, "judge": JudgeNet}

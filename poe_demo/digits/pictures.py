@@ -21,11 +21,12 @@ def plot_digits(
     title: str = "",
     path: str | Path | None = None,
     cell: float = 0.9,
+    row_labels: list[str] | None = None,
 ):
     """A grid of images ``[n, 1, 14, 14]`` (or ``[n, 14, 14]``) in [-1, 1], dark ink on white.
 
-    ``marked`` frames one image in red (the returned particle); ``labels`` captions each image.
-    Saved to ``path`` (PNG) when given. Returns the figure."""
+    ``marked`` frames one image in red (the returned particle); ``labels`` captions each image;
+    ``row_labels`` names each row, left of it. Saved to ``path`` (PNG) when given. Returns the figure."""
     pixels = to_pixels(images.detach().cpu().reshape(len(images), *images.shape[-2:])).numpy()
     rows = -(-len(pixels) // columns)
     extra = 0.25 if labels else 0.0
@@ -38,6 +39,8 @@ def plot_digits(
         ax.imshow(pixels[i], cmap="gray_r", vmin=0, vmax=1)
         if labels:
             ax.set_title(labels[i], fontsize=7, pad=2)
+        if row_labels and i % columns == 0:
+            ax.set_ylabel(row_labels[i // columns], rotation=0, ha="right", va="center", fontsize=8)
         for spine in ax.spines.values():
             spine.set(color="red" if i == marked else "0.8", linewidth=3 if i == marked else 0.5)
     if title:

@@ -70,15 +70,17 @@ def sample_digits(
     n_steps: int = 32,
     n_mcmc_steps: int = 2,
     generator: torch.Generator | None = None,
-    experts: tuple[str, ...] = ("flow_all",),
+    experts=("flow_all",),
     strength: float = STRENGTH,
     **sampler_options,
 ) -> AISResult:
-    """The annealed sampler on the product of ``experts`` (names of flow networks), steered to ``digit`` by the
-    reward classifier (``None``: no reward). Noise is drawn from ``generator``, then the sampler uses it."""
-    generative = [flow_expert(models[name]) for name in experts]
+    """The annealed sampler on the product of ``experts``, steered to ``digit`` by the reward classifier
+    (``None``: no reward). ``experts`` holds names of flow networks or generative experts, such as a
+    :class:`~poe_demo.experts.Product` from :func:`~poe_demo.digits.compose.parse_product`. Noise is
+    drawn from ``generator``, then the sampler uses it."""
+    generative = [flow_expert(models[e]) if isinstance(e, str) else e for e in experts]
     reward = None if digit is None else digit_reward(models, digit, strength)
-    device = next(models[experts[0]].parameters()).device
+    device = next(models["judge"].parameters()).device
     options = {**(STEERING if digit is not None else {}), **sampler_options}
     return annealed_importance_sampling(
         generative, reward, noise(n_particles, generator, device), n_steps, n_mcmc_steps, generator=generator, **options

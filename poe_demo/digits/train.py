@@ -17,16 +17,18 @@ from tqdm.auto import tqdm
 
 from ..paths import interpolate, velocity_target
 from .data import subset, to_model
-from .nets import NETS
+from .nets import NETS, NONE
 
-__all__ = ["DigitTraining", "train_flow", "train_classifier", "accuracy"]
+__all__ = ["FLOW_KINDS", "DigitTraining", "train_flow", "train_classifier", "accuracy"]
+
+FLOW_KINDS = ("flow", "conditional_flow")  # the networks trained by flow matching
 
 
 @dataclass(frozen=True)
 class DigitTraining:
     """Everything that determines one trained network."""
 
-    kind: str  # "flow", "reward" or "judge"
+    kind: str  # "flow", "conditional_flow", "reward" or "judge"
     digits: tuple[int, ...] = tuple(range(10))  # the digits its training images show
     part: str = "train"  # the part of the split it trains on (data.split)
     width: int = 24  # FlowNet's and RewardNet's channels, JudgeNet's hidden units
@@ -35,6 +37,7 @@ class DigitTraining:
     lr: float = 2e-3
     ema: float = 0.999  # exponential moving average of the flow's weights (the one shipped)
     seed: int = 0
+    label_dropout: float = 0.0  # conditional_flow: the share of images trained with the label NONE (no digit)
 
 
 def _net(config: DigitTraining) -> torch.nn.Module:
@@ -50,9 +53,14 @@ def train_flow(
     ``images`` ``[n, H, W]`` in [0, 1] replaces the split's (``benchmarks/digit_resolution.py``
     trains at 28 x 28 this way); ``net``, any ``f(x [B, 1, H, W], timestep [B]) -> [B, 1, H, W]``,
     replaces a new :class:`FlowNet` (``benchmarks/digit_nets.py`` trains diffusers' UNet2DModel
-    this way). Returns (the network with the averaged weights, the losses, seconds)."""
+    this way). A ``conditional_flow`` network is told each image's digit, replaced by
+    :data:`~poe_demo.digits.nets.NONE` for a random ``config.label_dropout`` of them, so the one
+    network learns p(x | c) and p(x). Returns (the network with the averaged weights, the losses, seconds)."""
     start = time.perf_counter()
-    images = subset(config.part, config.digits)[0] if images is None else images
+    conditional = config.kind == "conditional_flow"
+    if conditional and images is not None:
+        raise ValueError("a conditional_flow network trains on the split's labelled images; images= cannot be given")
+    images, labels = subset(config.part, config.digits) if images is None else (images, None)
     data = to_model(images)[:, None]  # [n, 1, H, W] in [-1, 1]
     gen = torch.Generator().manual_seed(config.seed)
     if net is None:
@@ -66,13 +74,19 @@ def train_flow(
         opt, config.lr, total_steps=config.n_steps, pct_start=max(0.05, 2 / config.n_steps)
     )
     losses = []
-    label = f"train the {''.join(map(str, config.digits))} flow expert"
+    label = f"train the {''.join(map(str, config.digits))} {config.kind.replace('_', ' ')} expert"
     for _ in tqdm(range(config.n_steps), desc=label, disable=not progress, leave=False):
-        x_0 = data[torch.randint(len(data), (config.batch_size,), generator=gen)]
+        rows = torch.randint(len(data), (config.batch_size,), generator=gen)
+        x_0 = data[rows]
         eps = torch.randn(x_0.shape, generator=gen)
         t = torch.rand(config.batch_size, generator=gen)
         x_t = interpolate(x_0, eps, t.view(-1, 1, 1, 1))
-        loss = F.mse_loss(net(x_t, 1000 * t), velocity_target(x_0, eps))  # timestep = 1000 t, see FlowNet
+        if conditional:
+            dropped = torch.rand(config.batch_size, generator=gen) < config.label_dropout
+            prediction = net(x_t, 1000 * t, torch.where(dropped, NONE, labels[rows]))
+        else:
+            prediction = net(x_t, 1000 * t)  # timestep = 1000 t, see FlowNet
+        loss = F.mse_loss(prediction, velocity_target(x_0, eps))
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -4,7 +4,15 @@ from .adapters import DiscreteSchedule, FlowSchedule, ModelExpert, from_diffuser
 from .axis import AxisFlowExpert, BatchedAxisExperts, TrainingConfig, radial_features, train_axis_expert
 from .base import DiscriminativeExpert, GenerativeExpert
 from .color import PALETTE_NOISE_SPREAD, ColorMeanExpert, ColorMixtureExpert
-from .gaussian import GaussianExpert, GaussianMixtureExpert, IsotropicMixtureExpert, gaussian_product, mixture_flow
+from .gaussian import (
+    GaussianExpert,
+    GaussianMixtureExpert,
+    IsotropicMixtureExpert,
+    check_normalizable,
+    gaussian_product,
+    mixture_flow,
+)
+from .power import Composable, Power, Product, base_of, exponent_of, power
 from .pretrained import CheckpointError, load_axis_experts, save_axis_experts, train_and_save
 from .sphere import ExactSphereExpert, sphere_posterior_mean, von_mises_fisher_mean
 
@@ -12,6 +20,7 @@ __all__ = [
     "AxisFlowExpert",
     "BatchedAxisExperts",
     "CheckpointError",
+    "Composable",
     "ColorMeanExpert",
     "DiscreteSchedule",
     "ColorMixtureExpert",
@@ -24,11 +33,17 @@ __all__ = [
     "IsotropicMixtureExpert",
     "ModelExpert",
     "PALETTE_NOISE_SPREAD",
+    "Power",
+    "Product",
     "TrainingConfig",
+    "base_of",
+    "check_normalizable",
+    "exponent_of",
     "from_diffusers",
     "gaussian_product",
     "load_axis_experts",
     "mixture_flow",
+    "power",
     "radial_features",
     "save_axis_experts",
     "sphere_posterior_mean",

@@ -36,6 +36,7 @@ from torch import Tensor
 from ..conventions import PREDICTIONS, linear_time, velocity_from_prediction, vp_coefficients
 from ..paths import score_from_velocity
 from ..validation import check_choice
+from .power import Composable
 
 __all__ = ["DiscreteSchedule", "FlowSchedule", "ModelExpert", "from_diffusers"]
 
@@ -94,7 +95,7 @@ class FlowSchedule:
         return self.level(min(max(t, 0.0), 1.0))
 
 
-class ModelExpert:
+class ModelExpert(Composable):
     """A generative expert from ``model(y, timestep)`` trained on another path.
 
     ``model`` returns a tensor shaped like y or an object with ``.sample`` (diffusers' models);

@@ -14,7 +14,7 @@ from typing import Protocol, Sequence, runtime_checkable
 
 from torch import Tensor
 
-__all__ = ["GenerativeExpert", "DiscriminativeExpert", "as_expert_list"]
+__all__ = ["GenerativeExpert", "DiscriminativeExpert", "as_expert_list", "velocity_and_score"]
 
 
 @runtime_checkable
@@ -45,3 +45,10 @@ def as_expert_list(experts, kind: type, name: str, allow_empty: bool) -> list:
             needs = "velocity(x, t) and score(x, t)" if kind is GenerativeExpert else "log_reward(x)"
             raise TypeError(f"{name}: {type(e).__name__} is not an expert (needs {needs})")
     return experts
+
+
+def velocity_and_score(expert, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
+    """(v, s) from one call where the expert offers ``velocity_and_score``, else from two."""
+    if hasattr(expert, "velocity_and_score"):
+        return expert.velocity_and_score(x, t)
+    return expert.velocity(x, t), expert.score(x, t)

@@ -16,10 +16,19 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["GaussianExpert", "GaussianMixtureExpert", "IsotropicMixtureExpert", "gaussian_product", "mixture_flow"]
+from .power import Composable, base_of, exponent_of
+
+__all__ = [
+    "GaussianExpert",
+    "GaussianMixtureExpert",
+    "IsotropicMixtureExpert",
+    "check_normalizable",
+    "gaussian_product",
+    "mixture_flow",
+]
 
 
-class GaussianExpert:
+class GaussianExpert(Composable):
     """Generative expert whose data distribution is N(mean, std^2) in every coordinate of the state."""
 
     def __init__(self, mean: float, std: float):
@@ -49,28 +58,59 @@ class GaussianExpert:
         return -0.5 * ((x - a) / s) ** 2 - math.log(s) - 0.5 * math.log(2 * math.pi)
 
 
-def gaussian_product(means: Sequence[float], stds: Sequence[float]) -> tuple[float, float, float]:
-    """prod_i N(x; mu_i, sigma_i^2) = Z N(x; mu, sigma^2) in one dimension: returns (mu, sigma, log Z).
+def gaussian_product(
+    means: Sequence[float], stds: Sequence[float], exponents: Sequence[float] | None = None
+) -> tuple[float, float, float]:
+    """prod_i N(x; mu_i, sigma_i^2)^(w_i) = Z N(x; mu, sigma^2) in one dimension: returns (mu, sigma, log Z).
 
-    1/sigma^2 = sum_i 1/sigma_i^2,  mu = sigma^2 sum_i mu_i/sigma_i^2, and
-    log Z = -(n-1)/2 log 2 pi + log sigma - sum_i log sigma_i - (sum_i mu_i^2/sigma_i^2 - mu^2/sigma^2) / 2.
+    With exponents w_i (all 1 if not given; any real, negative included):
+
+        1/sigma^2 = sum_i w_i / sigma_i^2,   mu = sigma^2 sum_i w_i mu_i / sigma_i^2,
+        log Z = -sum_i w_i log(sqrt(2 pi) sigma_i) + log(sqrt(2 pi) sigma)
+                - (sum_i w_i mu_i^2 / sigma_i^2 - mu^2 / sigma^2) / 2.
+
+    A precision 1/sigma^2 that is not positive means no finite integral: a ValueError.
     """
     m = torch.tensor(means, dtype=torch.float64)
     s = torch.tensor(stds, dtype=torch.float64)
-    if m.shape != s.shape or m.ndim != 1 or len(m) == 0:
-        raise ValueError(f"means and stds must be equal-length non-empty lists, got {list(means)} and {list(stds)}")
+    w = torch.ones_like(m) if exponents is None else torch.tensor(exponents, dtype=torch.float64)
+    if m.shape != s.shape or m.shape != w.shape or m.ndim != 1 or len(m) == 0:
+        raise ValueError(
+            f"means, stds and exponents must be equal-length non-empty lists, got {list(means)}, {list(stds)}"
+            + ("" if exponents is None else f" and {list(exponents)}")
+        )
     if not bool((s > 0).all()):
         raise ValueError(f"stds must be > 0, got {list(stds)}")
-    precision = (1 / s**2).sum()
+    precision = (w / s**2).sum()
+    if not precision > 0:
+        raise ValueError(
+            f"the product is not normalizable: its precision sum_i w_i / sigma_i^2 = {float(precision):.4g} is not > 0"
+        )
     var = 1 / precision
-    mean = var * (m / s**2).sum()
+    mean = var * (w * m / s**2).sum()
+    half_log_2pi = 0.5 * math.log(2 * math.pi)
     log_z = (
-        -(len(m) - 1) / 2 * math.log(2 * math.pi)
+        -(w * (half_log_2pi + torch.log(s))).sum()
+        + half_log_2pi
         + 0.5 * torch.log(var)
-        - torch.log(s).sum()
-        - 0.5 * ((m**2 / s**2).sum() - mean**2 / var)
+        - 0.5 * ((w * m**2 / s**2).sum() - mean**2 / var)
     )
     return float(mean), float(var.sqrt()), float(log_z)
+
+
+def check_normalizable(experts, times: Sequence[float]) -> None:
+    """For a product of :class:`GaussianExpert` powers, a ValueError at the first level t in ``times`` where
+    prod_i p_{i,t}^(w_i) has no finite integral (precision sum_i w_i / s_{i,t}^2 not > 0); any other experts:
+    nothing to check in closed form."""
+    if not experts or not all(type(base_of(e)) is GaussianExpert for e in experts):
+        return
+    for t in times:
+        precision = sum(exponent_of(e) / base_of(e).marginal(t)[1] ** 2 for e in experts)
+        if not precision > 0:
+            raise ValueError(
+                f"the product of {', '.join(map(repr, experts))} is not normalizable at t={t:.4g}: its precision "
+                f"sum_i w_i / s_i,t^2 = {precision:.4g} is not > 0 (the negative exponents outweigh the others)"
+            )
 
 
 def mixture_flow(u: Tensor, t: float, means: Tensor, stds: Tensor, log_weights: Tensor) -> tuple[Tensor, Tensor]:
@@ -96,7 +136,7 @@ def mixture_flow(u: Tensor, t: float, means: Tensor, stds: Tensor, log_weights: 
     return velocity, score
 
 
-class GaussianMixtureExpert:
+class GaussianMixtureExpert(Composable):
     """Generative expert with data sum_k w_k N(mu_k, sigma_k^2) in every coordinate: isolated modes, exact scores.
 
     Given the component k, (x_0, x_t) is jointly Gaussian, so p_t = sum_k w_k N(a_k, s_k^2) and the
@@ -139,7 +179,7 @@ class GaussianMixtureExpert:
         return self.velocity_and_score(x, t)[0]
 
 
-class IsotropicMixtureExpert:
+class IsotropicMixtureExpert(Composable):
     """Generative expert on states ``[L, d]`` with data sum_k w_k N(mu_k, sigma_k^2 I): modes in d dimensions.
 
     Unlike :class:`GaussianMixtureExpert`, whose coordinates are independent 1-D mixtures, all d

@@ -1,47 +1,51 @@
 """Annealed importance sampling for a product of experts (the paper's Algorithm 1, with full weights).
 
-Target: pi(x) proportional to prod_i p_i(x) * prod_j exp(r_j(x)), generative experts p_i (with
-velocities and scores) and discriminative experts r_j (log-rewards only). L particles descend
+Target: pi(x) proportional to prod_i p_i(x)^(w_i) * prod_j exp(r_j(x)), generative experts p_i
+(with velocities and scores) raised to exponents w_i (1 unless an expert is a
+:class:`~poe_demo.experts.Power`; any real, negative included, as long as they sum to more than
+0 on every coordinate) and discriminative experts r_j (log-rewards only). L particles descend
 the levels 1 = t_0 > t_1 > ... > t_T = 0; one level's transition t_k -> t_{k+1} is
 
-1. MCMC initialisation: one Euler step of the summed velocities V = sum_i v_i,
+1. MCMC initialisation: one Euler step of the weighted velocities V = sum_i w_i v_i,
 2. reweighting by the change of the level target along that step,
 3. K Metropolis-adjusted Langevin steps on the summed scores at t_{k+1} (:func:`langevin_refine`),
 4. resampling when the effective sample size drops below ``ess_threshold * L``.
 
 Weightings. ``"incremental"`` (the default): level k's target is
 
-    gamma_k(x) = prod_i p_{i,t_k}(x) * exp(lambda_k r(x_hat_k(x))),   r = sum_j r_j,
+    gamma_k(x) = prod_i p_{i,t_k}(x)^(w_i) * exp(lambda_k r(x_hat_k(x))),   r = sum_j r_j,
 
-with x_hat = x - t v the predicted clean sample and lambda_k a tempering schedule (0 at t = 1,
-1 at t = 0, see ``TEMPERINGS``). The start x ~ N(0, I) is weighted by gamma_0(x) / N(x; 0, I)
+with x_hat = x - t V / W the predicted clean sample (W the exponents' sum) and lambda_k a
+tempering schedule (0 at t = 1, 1 at t = 0, see ``TEMPERINGS``). The start x ~ N(0, I / W) is
+weighted by gamma_0(x) / N(x; 0, I / W)
 (:func:`~poe_demo.samplers.transitions.start_log_weights`); each Euler step by
 gamma_{k+1}(w) |det dw/dx| / gamma_k(x), which is the reward increment
 lambda_{k+1} r(x_hat_{k+1}(w)) - lambda_k r(x_hat_k(x)) plus the integral over the step of the
-velocity mismatch sum_i <s_i, V - v_i> (:func:`~poe_demo.samplers.transitions.velocity_mismatch`).
+velocity mismatch sum_i w_i <s_i, V - v_i>
+(:func:`~poe_demo.samplers.transitions.velocity_mismatch`; derived in ``docs/exponents.md``).
 The Langevin block keeps gamma_{k+1} (see :func:`ais_level`), so with or without it the
 weighted particles target gamma_T = pi, and the running mean of the weights estimates
 
-    log Z = log integral prod_i p_i(x) prod_j exp(r_j(x)) dx,
+    log Z = log integral prod_i p_i(x)^(w_i) prod_j exp(r_j(x)) dx,
 
 which is log E_{pi_gen}[exp(r(x))] when the experts move disjoint coordinates (their product is
 then normalised).
 
 What is exact and what is not. Exact: the reward increments, and the start weight when the
-experts that share a coordinate have N(0, 1) noise there. Approximate: the generative part of
-each step's weight is the mismatch integrated along the Euler segment by the trapezoid rule
-(:func:`mismatch_increment`), which stands for log gamma_{k+1}(w) + log|det dw/dx| -
-log gamma_k(x) up to O(dt^2) per step; the last step, to t = 0 where scores do not exist, gets
-none, so the weights target gamma at t_{T-1} carried to t = 0 by one Euler step. The weights
-and log Z therefore carry a discretisation error that shrinks like 1/T (measured in the README).
-The Langevin density ratio is a quadrature of the scores along each step (:func:`langevin_refine`):
-Simpson's rule by default (exact for Gaussian experts, error O(h^5) per step otherwise), or the
-trapezoid rule (O(h^3), one evaluation fewer per step). The kernel keeps each level's target up
-to that error, which does not shrink with T (h is set by the curvature); with Simpson's rule it
-was within Monte Carlo error on a curved two-mode product, with the trapezoid rule several
-standard errors off. Up to it, MCMC does not change what the weights target; it moves the
-particles toward each level's target, so the weights stay more even, and on the README's known
-answers the discretisation error shrank too.
+experts that share a coordinate, or have an exponent other than 1, have N(0, 1) noise there.
+Approximate: the generative part of each step's weight is the mismatch integrated along the
+Euler segment by the trapezoid rule (:func:`mismatch_increment`), which stands for log
+gamma_{k+1}(w) + log|det dw/dx| - log gamma_k(x) up to O(dt^2) per step; the last step, to t = 0
+where scores do not exist, gets none, so the weights target gamma at t_{T-1} carried to t = 0 by
+one Euler step. The weights and log Z therefore carry a discretisation error that shrinks like
+1/T (measured in the README). The Langevin density ratio is a quadrature of the scores along
+each step (:func:`langevin_refine`): Simpson's rule by default (exact for Gaussian experts,
+error O(h^5) per step otherwise), or the trapezoid rule (O(h^3), one evaluation fewer per step).
+The kernel keeps each level's target up to that error, which does not shrink with T (h is set by
+the curvature); with Simpson's rule it was within Monte Carlo error on a curved two-mode
+product, with the trapezoid rule several standard errors off. Up to it, MCMC does not change
+what the weights target; it moves the particles toward each level's target, so the weights stay
+more even, and on the README's known answers the discretisation error shrank too.
 
 ``"paper"``: the paper's sketch, which moves first, weights by the current reward
 exp(r(x_hat_k)) and resamples at every level. It ignores the velocity mismatch and applies the
@@ -59,6 +63,7 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..experts.base import DiscriminativeExpert, GenerativeExpert, as_expert_list
+from ..experts.gaussian import check_normalizable
 from ..paths import x_hat_from_velocity
 from ..resources import check_memory, sampler_memory
 from ..rng import rand
@@ -67,12 +72,11 @@ from ..validation import check_choice, check_count, check_range, check_state
 from .transitions import (
     METROPOLIS_RULES,
     Evaluation,
-    combine,
     evaluate,
-    evaluate_each,
     langevin_refine,
     ode_step,
     raise_nonfinite,
+    start,
     start_log_weights,
     time_grid,
     total_log_reward,
@@ -112,6 +116,7 @@ class AISState:
     log_normalizer: float  # running estimate of log Z ("incremental")
     t: float
     curvature: float | None = None  # largest secant curvature the Langevin steps met at t (None before any)
+    exponent_sum: Tensor | None = None  # [1, ...] W_c, the exponents summed per coordinate (transitions.start)
 
 
 # the fields resampling copies from the ancestors (log_weights are reset instead)
@@ -144,12 +149,17 @@ class AISResult:
         return torch.stack(path[::-1])
 
 
-def _reward(discriminative, at: Evaluation, t: float) -> Tensor:
-    """sum_j r_j(x_hat) ``[L]`` with x_hat = x - t v, the predicted clean sample (paper, line 10)."""
-    return total_log_reward(discriminative, x_hat_from_velocity(at.x, at.velocity, t), t)
+def _reward(discriminative, at: Evaluation, t: float, exponent_sum: Tensor) -> Tensor:
+    """sum_j r_j(x_hat) ``[L]`` with x_hat = x - t V / W_c, the predicted clean sample (paper, line 10).
+
+    V / W_c is the experts' velocities averaged with their exponents: for one expert its own, for
+    exponents that sum to 1 (AND, NOT, guidance) V itself, for experts on disjoint coordinates
+    each one's on its own."""
+    velocity = at.velocity if bool((exponent_sum == 1).all()) else at.velocity / exponent_sum
+    return total_log_reward(discriminative, x_hat_from_velocity(at.x, velocity, t), t)
 
 
-def _observe(generative, discriminative, x: Tensor, t: float) -> tuple[Evaluation | None, Tensor]:
+def _observe(generative, discriminative, x: Tensor, t: float, exponent_sum: Tensor) -> tuple[Evaluation | None, Tensor]:
     """(experts evaluated at x, rewards of x_hat); at t = 0 there is no finite score and x is its own x_hat.
 
     Checks what the weights will use: a velocity or mismatch that is not finite is an error
@@ -159,7 +169,7 @@ def _observe(generative, discriminative, x: Tensor, t: float) -> tuple[Evaluatio
     at_x = evaluate(generative, x, t)
     if not (bool(torch.isfinite(at_x.mismatch).all()) and math.isfinite(float(at_x.velocity.sum()))):
         raise_nonfinite(generative, x, t, "the experts' velocity or mismatch")
-    return at_x, _reward(discriminative, at_x, t)
+    return at_x, _reward(discriminative, at_x, t, exponent_sum)
 
 
 def resample_state(
@@ -181,19 +191,20 @@ def ais_init(
     weighting: str = "incremental",
     tempering: str | Callable[[float], float] = "quadratic",
 ) -> AISState:
-    """Level 0 (t = 1), before any resampling. With "incremental" the start x_init ~ N(0, I) is
-    weighted by gamma_0(x) / N(x; 0, I) = [prod_i p_{i,1}(x) / N(x; 0, I)] exp(lambda(1) r(x_hat_0));
-    with "paper" by exp(r(x_hat_0))."""
-    each = evaluate_each(generative, x_init, 1.0)
-    at_x = combine(x_init, each)
+    """Level 0 (t = 1), before any resampling. The start is x_init ~ N(0, I) scaled to the product's level-1
+    marginal N(0, I / W_c) (:func:`~poe_demo.samplers.transitions.start`). With "incremental" it is
+    weighted by gamma_0(x) / N(x; 0, I / W_c) = [prod_i p_{i,1}(x)^(w_i) / N(x; 0, I / W_c)]
+    exp(lambda(1) r(x_hat_0)), a constant times the tempered reward; with "paper" by exp(r(x_hat_0))."""
+    at_x, total = start(generative, x_init)
     if not (bool(torch.isfinite(at_x.mismatch).all()) and math.isfinite(float(at_x.velocity.sum()))):
-        raise_nonfinite(generative, x_init, 1.0, "the experts' velocity or mismatch")
-    log_reward = _reward(discriminative, at_x, 1.0)
+        raise_nonfinite(generative, at_x.x, 1.0, "the experts' velocity or mismatch")
+    log_reward = _reward(discriminative, at_x, 1.0, total)
+    first = AISState(at_x.x, at_x.velocity, at_x.mismatch, log_reward, log_reward, 0.0, 1.0, exponent_sum=total)
     if weighting == "paper":
-        return AISState(x_init, at_x.velocity, at_x.mismatch, log_reward, normalized(log_reward, 1.0), 0.0, 1.0)
-    log_w = start_log_weights([s for _, s in each], x_init) + tempered(tempering_schedule(tempering)(1.0), log_reward)
+        return replace(first, log_weights=normalized(log_reward, 1.0))
+    log_w = start_log_weights(total) + tempered(tempering_schedule(tempering)(1.0), log_reward)
     log_z = float(torch.logsumexp(log_w, 0) - math.log(len(log_w)))
-    return AISState(x_init, at_x.velocity, at_x.mismatch, log_reward, normalized(log_w, 1.0), log_z, 1.0)
+    return replace(first, log_weights=normalized(log_w, 1.0), log_normalizer=log_z)
 
 
 def next_curvature(curvature: float | None, t: float, t_next: float) -> float | None:
@@ -240,28 +251,34 @@ def ais_level(
     particles move first and are weighted by their current reward.
     """
     w = ode_step(state.x, state.velocity, state.t, t_next)
-    at_w, r_w = _observe(generative, discriminative, w, t_next)
+    at_w, r_w = _observe(generative, discriminative, w, t_next, state.exponent_sum)
     velocity, mismatch = (None, None) if at_w is None else (at_w.velocity, at_w.mismatch)
     moves = at_w is not None and n_mcmc_steps > 0
     kappa = next_curvature(state.curvature, state.t, t_next) if moves else None
     if weighting == "paper":  # move, then weigh by the current reward
         if not moves:
-            return AISState(w, velocity, mismatch, r_w, normalized(r_w, t_next), state.log_normalizer, t_next), 1.0
+            return replace(
+                state,
+                x=w,
+                velocity=velocity,
+                mismatch=mismatch,
+                log_reward=r_w,
+                log_weights=normalized(r_w, t_next),
+                t=t_next,
+            ), 1.0
         refined = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator, metropolis, kappa)
-        at_z, r_z = refined.at, _reward(discriminative, refined.at, t_next)
-        return (
-            AISState(
-                at_z.x,
-                at_z.velocity,
-                at_z.mismatch,
-                r_z,
-                normalized(r_z, t_next),
-                state.log_normalizer,
-                t_next,
-                float(refined.curvature.max()),
-            ),
-            float(refined.accepted.mean()),
+        at_z, r_z = refined.at, _reward(discriminative, refined.at, t_next, state.exponent_sum)
+        moved = replace(
+            state,
+            x=at_z.x,
+            velocity=at_z.velocity,
+            mismatch=at_z.mismatch,
+            log_reward=r_z,
+            log_weights=normalized(r_z, t_next),
+            t=t_next,
+            curvature=float(refined.curvature.max()),
         )
+        return moved, float(refined.accepted.mean())
 
     # incremental: weigh at the ODE output, then move with a kernel that keeps the weighted target
     lam = tempering_schedule(tempering)
@@ -271,12 +288,21 @@ def ais_level(
     log_weights, log_ratio = reweight(state.log_weights, log_increment)
     if not math.isfinite(float(log_ratio)):  # -inf: no particle kept any weight
         raise all_rejected(t_next)
-    state = AISState(w, velocity, mismatch, r_w, log_weights, state.log_normalizer + float(log_ratio), t_next)
+    state = replace(
+        state,
+        x=w,
+        velocity=velocity,
+        mismatch=mismatch,
+        log_reward=r_w,
+        log_weights=log_weights,
+        log_normalizer=state.log_normalizer + float(log_ratio),
+        t=t_next,
+    )
     if not moves:
         return state, 1.0
     refined = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator, metropolis, kappa)
     at_z, accepted = refined.at, refined.accepted
-    r_z = _reward(discriminative, at_z, t_next)
+    r_z = _reward(discriminative, at_z, t_next, state.exponent_sum)
     # [L]; always true without rewards; a particle of zero weight (r_w = -inf) may move or not, it does not count
     keep_move = torch.log(rand(len(r_z), r_z, generator)) < tempered(lam_next, r_z) - tempered(lam_next, r_w)
     keep = keep_move.view(-1, *([1] * (w.ndim - 1)))
@@ -310,12 +336,15 @@ def annealed_importance_sampling(
     tempering: str | Callable[[float], float] = "quadratic",
     metropolis: str = "simpson",
 ) -> AISResult:
-    """Sample prod_i p_i(x) prod_j exp(r_j(x)) with L = x_init.shape[0] particles over n_steps levels.
+    """Sample prod_i p_i(x)^(w_i) prod_j exp(r_j(x)) with L = x_init.shape[0] particles over n_steps levels.
 
-    ``x_init [L, ...]`` is the noise the experts start from: N(0, I) on coordinates that several
-    experts share (the start weight assumes it), and on a coordinate with a single expert that
-    expert's own noise (the palette noise of :func:`~poe_demo.data.sample_noise` for the color
-    expert). Estimates from the result are weighted: ``result.log_weights`` are part of the answer.
+    ``generative`` is one expert, a list, or a :class:`~poe_demo.experts.Product` such as ``A *
+    B / U`` (exponents: :mod:`poe_demo.experts.power`). ``x_init [L, ...]`` is the noise the
+    experts start from: N(0, I) on coordinates that several experts share or where an exponent
+    is not 1 (the sampler scales it to N(0, I / W), W the exponents' sum there), and on a
+    coordinate with a single unit-exponent expert that expert's own noise (the palette noise of
+    :func:`~poe_demo.data.sample_noise` for the color expert). Estimates from the result are
+    weighted: ``result.log_weights`` are part of the answer.
 
     ``step_size`` is the Langevin step in units of the curvature (h = step_size / (kappa d^(1/3))
     for states of d coordinates, kappa the largest curvature among the particles at the level,
@@ -354,6 +383,7 @@ def annealed_importance_sampling(
 
     n_particles = x_init.shape[0]
     times = time_grid(n_steps, time_power).tolist()
+    check_normalizable(generative, times)
     state = ais_init(generative, discriminative, x_init, weighting, lam)
     ess_levels, accepted, n_resamples, path, parents = [], [], 0, [], []
     for t_next in tqdm(
@@ -410,16 +440,21 @@ def annealed_importance_sampling(
     )
 
 
-def ais_evaluations(n_particles: int, n_steps: int, n_mcmc_steps: int, metropolis: str = "simpson") -> int:
+def ais_evaluations(
+    n_particles: int, n_steps: int, n_mcmc_steps: int, metropolis: str = "simpson", rescaled_start: bool = False
+) -> int:
     """States at which one run of :func:`annealed_importance_sampling` evaluates the generative experts.
 
-    L at the start (t = 1); then at each of the T - 1 levels with t > 0, L at the ODE output and,
-    with K > 0 Langevin steps, L per step at the proposal (and L at its midpoint with
-    ``metropolis="simpson"``); the first of those levels also probes the curvature (L more),
-    which later levels carry from the previous one (:func:`next_curvature`). The last level,
-    t = 0, needs none. Counted with a spy in ``tests/test_samplers.py``.
+    L at the start (t = 1), 2L when the start is rescaled (``rescaled_start``: the exponents of
+    some coordinate do not sum to 1, see :func:`~poe_demo.samplers.transitions.start`); then at
+    each of the T - 1 levels with t > 0, L at the ODE output and, with K > 0 Langevin steps, L
+    per step at the proposal (and L at its midpoint with ``metropolis="simpson"``); the first of
+    those levels also probes the curvature (L more), which later levels carry from the previous
+    one (:func:`next_curvature`). The last level, t = 0, needs none. Counted with a spy in
+    ``tests/test_samplers.py``.
     """
     per_step = 2 if check_choice("metropolis", metropolis, METROPOLIS_RULES) == "simpson" else 1
     moving = n_steps - 1
     probe = n_particles if n_mcmc_steps > 0 and moving > 0 else 0
-    return n_particles + moving * n_particles * (1 + per_step * n_mcmc_steps) + probe
+    starts = 2 if rescaled_start else 1
+    return starts * n_particles + moving * n_particles * (1 + per_step * n_mcmc_steps) + probe

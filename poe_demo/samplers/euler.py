@@ -10,9 +10,10 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..experts.base import GenerativeExpert, as_expert_list
+from ..experts.gaussian import check_normalizable
 from ..resources import check_memory, sampler_memory
 from ..validation import check_count, check_state
-from .transitions import ode_step, raise_nonfinite, summed_velocity, time_grid
+from .transitions import ode_step, raise_nonfinite, start, summed_velocity, time_grid
 
 __all__ = ["EulerResult", "euler"]
 
@@ -33,10 +34,12 @@ def euler(
     time_power: float = 2.0,
     progress: bool = False,
 ) -> EulerResult:
-    """x_{k+1} = x_k + (t_{k+1} - t_k) sum_i v_i(x_k, t_k) on :func:`time_grid`, from t=1 to t=0.
+    """x_{k+1} = x_k + (t_{k+1} - t_k) sum_i w_i v_i(x_k, t_k) on :func:`time_grid`, from t=1 to t=0.
 
     With one expert this is ordinary flow sampling; with several it is the naive composition
-    "sum the velocities", which is exact only when the experts move disjoint coordinates.
+    "sum the velocities" (weighted by the experts' exponents, as in classifier-free guidance),
+    which is exact only when the experts move disjoint coordinates. ``x_init`` is N(0, I) noise;
+    the start is the product's level-1 marginal N(0, I / W_c) (:func:`~poe_demo.samplers.transitions.start`).
     """
     experts = as_expert_list(generative_experts, GenerativeExpert, "generative_experts", allow_empty=False)
     check_state(x_init)
@@ -46,10 +49,13 @@ def euler(
         f"euler with state {tuple(x_init.shape)}, n_steps={n_steps}, keep_trajectory={keep_trajectory}",
     )
     times = time_grid(n_steps, time_power).tolist()
-    x = x_init
+    check_normalizable(experts, times)
+    first = start(experts, x_init)[0]
+    x, v = first.x, first.velocity
     path = [x] if keep_trajectory else None
     for t, t_next in tqdm(list(zip(times[:-1], times[1:])), desc="euler", disable=not progress, leave=False):
-        v = summed_velocity(experts, x, t)
+        if t < 1:
+            v = summed_velocity(experts, x, t)
         if not math.isfinite(float(v.sum())):
             raise_nonfinite(experts, x, t, "the summed velocity")
         x = ode_step(x, v, t, t_next)

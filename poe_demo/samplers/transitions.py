@@ -1,10 +1,11 @@
 """The small pieces every sampler is built from: a time grid, summed experts, one ODE step, and
 Metropolis-adjusted Langevin refinement at one level.
 
-A product of experts prod_i p_i has score sum_i grad log p_i, so the product's score is the sum
-of the experts' scores. Summing velocities is only a proposal: the sum of velocities does not
-transport the product (see ``02_products_of_experts_in_1d``), which is why the annealed sampler
-follows each ODE step with Langevin steps on the summed score.
+A product of experts prod_i p_i^(w_i) has score sum_i w_i grad log p_i, the experts' scores
+weighted by their exponents (1 unless an expert is a :class:`~poe_demo.experts.Power`). Summing
+velocities is only a proposal: the sum of velocities does not transport the product (see
+``02_products_of_experts_in_1d``), which is why the annealed sampler follows each ODE step with
+Langevin steps on the summed score.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import NamedTuple, Sequence
 import torch
 from torch import Tensor
 
-from ..experts.base import DiscriminativeExpert, GenerativeExpert
+from ..experts.base import DiscriminativeExpert, GenerativeExpert, velocity_and_score
+from ..experts.power import base_of, exponent_of
 from ..rng import rademacher_like, rand, randn_like
 from ..validation import check_choice
 
@@ -27,8 +29,11 @@ __all__ = [
     "evaluate_each",
     "combine",
     "evaluate",
+    "exponents",
     "velocity_mismatch",
+    "total_exponents",
     "start_log_weights",
+    "start",
     "summed_velocity",
     "summed_score",
     "total_log_reward",
@@ -64,9 +69,9 @@ class Evaluation:
     """Particles together with the summed velocity and score of the experts there, at one t."""
 
     x: Tensor  # [L, ...]
-    velocity: Tensor  # [L, ...] V = sum_i v_i(x, t)
-    score: Tensor  # [L, ...] S = sum_i grad log p_{i,t}(x)
-    mismatch: Tensor  # [L] sum_i <s_i, V - v_i>, see velocity_mismatch
+    velocity: Tensor  # [L, ...] V = sum_i w_i v_i(x, t)
+    score: Tensor  # [L, ...] S = sum_i w_i grad log p_{i,t}(x)
+    mismatch: Tensor  # [L] sum_i w_i <s_i, V - v_i>, see velocity_mismatch
 
 
 def _total(tensors) -> Tensor:
@@ -81,75 +86,120 @@ def _dot(a: Tensor, b: Tensor) -> Tensor:
 
 @torch.no_grad()
 def evaluate_each(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> list[tuple[Tensor, Tensor]]:
-    """(v_i, s_i) for each expert at x, each shaped like x. An expert may offer
-    ``velocity_and_score(x, t)`` to give both from one pass (the sphere's experts do: the axis
-    experts' score is a function of the velocity)."""
-    return [
-        e.velocity_and_score(x, t) if hasattr(e, "velocity_and_score") else (e.velocity(x, t), e.score(x, t))
-        for e in experts
-    ]
+    """(v_i, s_i) for each expert at x, each shaped like x: the expert's own, without its exponent
+    (:func:`~poe_demo.experts.power.base_of`; :func:`exponents` gives the w_i). An expert may offer
+    ``velocity_and_score(x, t)`` to give both from one pass (the sphere's experts and
+    :class:`~poe_demo.experts.ModelExpert` do)."""
+    return [velocity_and_score(base_of(e), x, t) for e in experts]
 
 
-def velocity_mismatch(each: Sequence[tuple[Tensor, Tensor]], velocity: Tensor) -> Tensor:
-    """sum_i <s_i, V - v_i> per particle ``[L]``: how far the summed velocity V is from transporting the product.
+def exponents(experts: Sequence[GenerativeExpert]) -> list[float]:
+    """w_i for each expert: a :class:`~poe_demo.experts.Power`'s exponent, 1 for a plain expert."""
+    return [exponent_of(e) for e in experts]
 
-    Let particles follow dx/dt = V = sum_i v_i, and let gamma_t = prod_i p_{i,t}. Each expert's
-    continuity equation gives d/dt log p_{i,t} = -div v_i - <s_i, v_i> along its own flow, and
-    the volume of the moving particles changes by d/dt log|det J| = div V. Along the summed flow
-    the divergences cancel and
 
-        d/dt [log gamma_t(x_t) + log |det dx_t/dx_1|] = sum_i <s_i, V - v_i>,
+def velocity_mismatch(each: Sequence[tuple[Tensor, Tensor]], velocity: Tensor, weights: Sequence[float]) -> Tensor:
+    """sum_i w_i <s_i, V - v_i> per particle ``[L]``: how far V is from transporting the product.
+
+    Let gamma_t = prod_i p_{i,t}^(w_i) and let particles follow dx/dt = V = sum_i w_i v_i. Each
+    expert's continuity equation gives d/dt log p_{i,t} = -div v_i - <s_i, v_i> along its own
+    flow, and the volume of the moving particles changes by d/dt log|det J| = div V. With this V
+    the divergences cancel, sum_i w_i div v_i = div V, and
+
+        d/dt [log gamma_t(x_t) + log |det dx_t/dx_1|] = sum_i w_i <s_i, V - v_i>,
 
     so the importance weight of the transported particles changes at this rate: no densities,
-    no divergences. When experts move disjoint coordinates, V - v_i is zero wherever s_i is not,
-    and the rate is exactly 0 (each product is 0, whatever the order of the sum).
+    no divergences (the derivation in full: ``docs/exponents.md``). When experts move disjoint
+    coordinates, V - v_i is zero wherever s_i is not, and the rate is exactly 0. When the
+    exponents sum to 1 and the noise is Gaussian it equals ((1 - t) / t) sum_i w_i |v_i - V|^2:
+    the weights fall (t runs down) where the experts disagree.
     """
-    if len(each) == 1:
+    if list(weights) == [1.0]:  # one expert: V = v_1
         return velocity.new_zeros(velocity.shape[0])
-    if len(each) == 2:  # V - v_1 = v_2: two dot products and no subtraction (the sphere's case, in its hot loop)
+    if list(weights) == [1.0, 1.0]:  # V - v_1 = v_2: no subtraction (the sphere's hot loop)
         (v_1, s_1), (v_2, s_2) = each
         return _dot(s_1, v_2) + _dot(s_2, v_1)
-    return _total([_dot(s, velocity - v) for v, s in each])
+    return _total([w * _dot(s, velocity - v) for (v, s), w in zip(each, weights)])
 
 
-def combine(x: Tensor, each: Sequence[tuple[Tensor, Tensor]]) -> Evaluation:
-    """The :class:`Evaluation` at x from each expert's (v_i, s_i)."""
-    velocity = _total([v for v, _ in each])
-    return Evaluation(x, velocity, _total([s for _, s in each]), velocity_mismatch(each, velocity))
+def combine(x: Tensor, each: Sequence[tuple[Tensor, Tensor]], weights: Sequence[float]) -> Evaluation:
+    """The :class:`Evaluation` at x from each expert's (v_i, s_i) and exponent w_i:
+    V = sum_i w_i v_i, S = sum_i w_i s_i (the score of gamma_t), and the mismatch."""
+    if all(w == 1.0 for w in weights):  # no multiplications by 1 in the hot loop
+        velocity, score = _total([v for v, _ in each]), _total([s for _, s in each])
+    else:
+        velocity = _total([w * v for (v, _), w in zip(each, weights)])
+        score = _total([w * s for (_, s), w in zip(each, weights)])
+    return Evaluation(x, velocity, score, velocity_mismatch(each, velocity, weights))
 
 
 @torch.no_grad()
 def evaluate(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Evaluation:
-    """Summed velocity and score at x, and the velocity mismatch: one call per expert."""
-    return combine(x, evaluate_each(experts, x, t))
+    """V, S and the velocity mismatch at x: one call per expert."""
+    return combine(x, evaluate_each(experts, x, t), exponents(experts))
 
 
-def start_log_weights(scores: Sequence[Tensor], x: Tensor) -> Tensor:
-    """log prod_i p_{i,1}(x) - log N(x; 0, I) per particle ``[L]``, for a start x ~ N(0, I).
+def total_exponents(experts: Sequence[GenerativeExpert], scores: Sequence[Tensor]) -> Tensor:
+    """W_c = sum_i w_i over the experts that model coordinate c: ``[1, ...]``, one state's shape.
 
-    ``scores`` are the experts' own scores s_i(x, 1). At t = 1 an expert's marginal is its noise:
-    N(0, 1) in each coordinate it models (score -x_c there), flat in the others (score 0). A
-    coordinate modelled by m_c experts has product N(x_c; 0, 1)^m_c, so
-
-        log w = -sum_c (m_c - 1) (x_c^2 + log 2 pi) / 2,
-
-    which is exactly 0 for coordinates with a single expert (whatever its noise, e.g. the color
-    expert's palette noise). Where experts share a coordinate their noise must be N(0, 1), as
-    for every flow trained on this path with Gaussian noise. The product of two experts at t = 1
-    is N(0, 1/2): the particles start too wide, and this weight corrects it.
+    An expert models the coordinates where its score at t = 1 is not zero at some particle
+    (``scores [L, ...]``, the experts' own s_i(x, 1)); a coordinate no expert models counts as
+    W_c = 1 (nothing to rescale). Where the exponents of a modelled coordinate sum to zero or less the product is not
+    normalizable (its level-1 marginal prod_i N(0, 1)^(w_i) has no finite integral): a ValueError.
     """
-    n_models = _total([(s != 0).to(x.dtype) for s in scores])
-    extra = (n_models - 1).clamp_min(0)
-    return -0.5 * _dot(extra, x * x + math.log(2 * math.pi))
+    models = [(s != 0).any(0, keepdim=True).to(s.dtype) for s in scores]
+    total = _total([w * m for m, w in zip(models, exponents(experts))])
+    modelled = _total(models) > 0
+    if bool((total[modelled] <= 0).any()):
+        terms = ", ".join(f"{type(base_of(e)).__name__} ** {exponent_of(e):g}" for e in experts)
+        raise ValueError(
+            f"the exponents of the experts sharing a coordinate sum to {float(total[modelled].min()):g} there "
+            f"({terms}): the product is not normalizable unless they sum to more than 0"
+        )
+    return torch.where(modelled, total, torch.ones_like(total))
+
+
+def start_log_weights(total: Tensor) -> Tensor:
+    """log gamma_1(x) - log q(x), the same for every particle ``[1]``, for the start x ~ q = N(0, I / W_c)
+    of :func:`start` (``total``: W_c ``[1, ...]``).
+
+    At t = 1 an expert's marginal is its noise: N(0, 1) in each coordinate it models, flat in the
+    others. A coordinate with exponents summing to W_c has gamma_1 = prod_i N(x_c; 0, 1)^(w_i) =
+    (2 pi)^((1 - W_c) / 2) W_c^(-1/2) N(x_c; 0, 1 / W_c), so starting from N(0, 1 / W_c) leaves
+    the constant weight
+
+        log w = sum_c [(1 - W_c) log(2 pi) - log W_c] / 2,
+
+    exactly 0 where W_c = 1 (one expert, whatever its noise, such as the color expert's palette;
+    or exponents summing to 1, as in AND, NOT and guidance). Where experts share a coordinate
+    their noise must be N(0, 1), as for every flow trained with Gaussian noise.
+    """
+    return 0.5 * ((1 - total) * math.log(2 * math.pi) - torch.log(total)).flatten(1).sum(1)
+
+
+@torch.no_grad()
+def start(experts: Sequence[GenerativeExpert], x_init: Tensor) -> tuple[Evaluation, Tensor]:
+    """The particles at t = 1 and the experts there: (:class:`Evaluation`, W_c ``[1, ...]``).
+
+    ``x_init`` is N(0, I) noise (a single unit-exponent expert's own noise on its coordinates);
+    the start is x_init / sqrt(W_c), distributed as the product's level-1 marginal
+    N(0, 1 / W_c) (:func:`total_exponents`). The experts are evaluated at x_init, which is the
+    start when every W_c = 1; otherwise once more at the rescaled start (L more evaluations).
+    """
+    each = evaluate_each(experts, x_init, 1.0)
+    total = total_exponents(experts, [s for _, s in each])
+    if bool((total == 1).all()):
+        return combine(x_init, each, exponents(experts)), total
+    return evaluate(experts, x_init / total.sqrt(), 1.0), total
 
 
 def summed_velocity(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Tensor:
-    """sum_i v_i(x, t), shaped like x."""
+    """V = sum_i w_i v_i(x, t), shaped like x (a :class:`~poe_demo.experts.Power` returns w v)."""
     return _total([e.velocity(x, t) for e in experts])
 
 
 def summed_score(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Tensor:
-    """sum_i grad log p_{i,t}(x): the score of the product of the experts' level-t marginals."""
+    """S = sum_i w_i grad log p_{i,t}(x): the score of gamma_t = prod_i p_{i,t}^(w_i)."""
     return _total([e.score(x, t) for e in experts])
 
 
