@@ -120,17 +120,19 @@ def steering_trial(
 
 
 def euler_samples_at_equal_cost(
-    n_particles: int, n_mcmc_steps: int, n_steps: int, metropolis: str = "simpson", rescaled_start: bool = False
+    n_particles: int, n_mcmc_steps: int, n_steps: int, metropolis: str = "simpson", exponent_sum: float = 1.0
 ) -> int:
     """The fewest Euler samples that cost at least as many expert evaluations as one annealed run with L particles.
 
     An annealed run evaluates the experts :func:`~poe_demo.samplers.ais_evaluations` times; an
-    Euler sample costs one evaluation per level, T in all, and one more when its start is
-    rescaled (``rescaled_start``: experts whose exponents do not sum to 1 on some coordinate,
-    for both samplers). N is rounded up, so a baseline never gets less than the annealed run.
+    Euler sample costs one evaluation per level, T in all. Experts whose exponents sum to W < 1
+    (``exponent_sum``) cost both samplers one more evaluation at the start, where the noise is
+    widened (:func:`~poe_demo.samplers.transitions.start`). N is rounded up, so a baseline never
+    gets less than the annealed run.
     """
-    evaluations = ais_evaluations(n_particles, n_steps, n_mcmc_steps, metropolis, rescaled_start)
-    return -(-evaluations // (n_steps + rescaled_start))
+    widened = exponent_sum < 1
+    evaluations = ais_evaluations(n_particles, n_steps, n_mcmc_steps, metropolis, rescaled_start=widened)
+    return -(-evaluations // (n_steps + widened))
 
 
 def chance_per_cloud(

@@ -94,18 +94,18 @@ def test_mismatch_and_start_weight_are_exactly_zero_on_disjoint_coordinates(expe
     for t in (1.0, 0.5, 0.02):
         assert (evaluate(experts, x, t).mismatch == 0).all()
     total = total_exponents(experts, [s for _, s in evaluate_each(experts, x, 1.0)])
-    assert (total == 1).all() and (start_log_weights(total) == 0).all()
+    assert (total == 1).all() and (start_log_weights(total, x) == 0).all()
 
 
 def test_start_counts_the_experts_on_each_coordinate():
     # A full Gaussian expert on (x, y, z) and a sphere expert on x only: x is modelled twice, so the
-    # product at t = 1 is N(0, 1)^2 there, N(0, 1/2) up to (2 pi)^(-1/2) 2^(-1/2); y and z are left alone.
+    # product at t = 1 has one extra N(x; 0, 1) factor there, and y, z none. The start is the noise
+    # itself (never narrower than the product's N(0, 1/2)), weighted by that factor.
     x = torch.randn(5, 3, generator=gen(2), dtype=torch.float64)
     experts = [GaussianExpert(0.3, 0.9), ExactSphereExpert("x")]
     at, total = start(experts, x)
-    assert total.tolist() == [[2.0, 1.0, 1.0]]
-    torch.testing.assert_close(at.x, x / torch.tensor([[math.sqrt(2), 1.0, 1.0]], dtype=torch.float64))
-    torch.testing.assert_close(start_log_weights(total), torch.tensor([-0.5 * math.log(2 * math.pi * 2)]).double())
+    assert total.tolist() == [[2.0, 1.0, 1.0]] and torch.equal(at.x, x)
+    torch.testing.assert_close(start_log_weights(total, x), -0.5 * (x[:, 0] ** 2 + math.log(2 * math.pi)))
 
 
 def test_ais_without_mcmc_is_importance_sampling_of_the_overlapping_product():

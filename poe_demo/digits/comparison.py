@@ -68,8 +68,7 @@ def compare_samplers(
     if unknown or not samplers:
         raise ValueError(f"samplers must be a non-empty subset of ('annealed', 'euler'), got {samplers!r}")
     total = sum(exponent_of(e) for e in experts)  # every digit expert models every pixel
-    rescaled = total != 1
-    n_euler = euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps, rescaled_start=rescaled)
+    n_euler = euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps, exponent_sum=total)
     options = STEERING if reward is not None else {}
     found: dict[str, list] = {"annealed": [], "euler": []}
     seconds = {"annealed": 0.0, "euler": 0.0}
@@ -92,8 +91,8 @@ def compare_samplers(
             found["euler"].append(euler(experts, noise(n_euler, g), n_steps, time_power=2.0).particles)
             seconds["euler"] += time.perf_counter() - start
     per_expert = {
-        "annealed": ais_evaluations(n_particles, n_steps, n_mcmc_steps, rescaled_start=rescaled),
-        "euler": n_euler * (n_steps + rescaled),
+        "annealed": ais_evaluations(n_particles, n_steps, n_mcmc_steps, rescaled_start=total < 1),
+        "euler": n_euler * (n_steps + (total < 1)),
     }
     out = {}
     for name, images in found.items():

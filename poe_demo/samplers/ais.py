@@ -202,7 +202,7 @@ def ais_init(
     first = AISState(at_x.x, at_x.velocity, at_x.mismatch, log_reward, log_reward, 0.0, 1.0, exponent_sum=total)
     if weighting == "paper":
         return replace(first, log_weights=normalized(log_reward, 1.0))
-    log_w = start_log_weights(total) + tempered(tempering_schedule(tempering)(1.0), log_reward)
+    log_w = start_log_weights(total, at_x.x) + tempered(tempering_schedule(tempering)(1.0), log_reward)
     log_z = float(torch.logsumexp(log_w, 0) - math.log(len(log_w)))
     return replace(first, log_weights=normalized(log_w, 1.0), log_normalizer=log_z)
 
@@ -446,7 +446,7 @@ def ais_evaluations(
     """States at which one run of :func:`annealed_importance_sampling` evaluates the generative experts.
 
     L at the start (t = 1), 2L when the start is rescaled (``rescaled_start``: the exponents of
-    some coordinate do not sum to 1, see :func:`~poe_demo.samplers.transitions.start`); then at
+    some coordinate sum below 1, see :func:`~poe_demo.samplers.transitions.start`); then at
     each of the T - 1 levels with t > 0, L at the ODE output and, with K > 0 Langevin steps, L
     per step at the proposal (and L at its midpoint with ``metropolis="simpson"``); the first of
     those levels also probes the curvature (L more), which later levels carry from the previous

@@ -38,8 +38,9 @@ def euler(
 
     With one expert this is ordinary flow sampling; with several it is the naive composition
     "sum the velocities" (weighted by the experts' exponents, as in classifier-free guidance),
-    which is exact only when the experts move disjoint coordinates. ``x_init`` is N(0, I) noise;
-    the start is the product's level-1 marginal N(0, I / W_c) (:func:`~poe_demo.samplers.transitions.start`).
+    which is exact only when the experts move disjoint coordinates. ``x_init`` is N(0, I) noise,
+    widened where the exponents sum below 1, as the annealed sampler's start
+    (:func:`~poe_demo.samplers.transitions.start`).
     """
     experts = as_expert_list(generative_experts, GenerativeExpert, "generative_experts", allow_empty=False)
     check_state(x_init)

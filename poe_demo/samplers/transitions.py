@@ -159,38 +159,45 @@ def total_exponents(experts: Sequence[GenerativeExpert], scores: Sequence[Tensor
     return torch.where(modelled, total, torch.ones_like(total))
 
 
-def start_log_weights(total: Tensor) -> Tensor:
-    """log gamma_1(x) - log q(x), the same for every particle ``[1]``, for the start x ~ q = N(0, I / W_c)
-    of :func:`start` (``total``: W_c ``[1, ...]``).
+def start_log_weights(total: Tensor, x: Tensor) -> Tensor:
+    """log gamma_1(x) - log q(x) per particle ``[L]`` for the annealed sampler's start x ~ q = N(0, I / m_c),
+    m_c = min(W_c, 1) (:func:`start`; ``total``: W_c ``[1, ...]``).
 
     At t = 1 an expert's marginal is its noise: N(0, 1) in each coordinate it models, flat in the
-    others. A coordinate with exponents summing to W_c has gamma_1 = prod_i N(x_c; 0, 1)^(w_i) =
-    (2 pi)^((1 - W_c) / 2) W_c^(-1/2) N(x_c; 0, 1 / W_c), so starting from N(0, 1 / W_c) leaves
-    the constant weight
+    others, so a coordinate whose exponents sum to W_c has gamma_1 = prod_i N(x_c; 0, 1)^(w_i)
+    and, per coordinate,
 
-        log w = sum_c [(1 - W_c) log(2 pi) - log W_c] / 2,
+        log w = -(W_c - m_c) x_c^2 / 2 + ((1 - W_c) log(2 pi) - log m_c) / 2,
 
     exactly 0 where W_c = 1 (one expert, whatever its noise, such as the color expert's palette;
-    or exponents summing to 1, as in AND, NOT and guidance). Where experts share a coordinate
-    their noise must be N(0, 1), as for every flow trained with Gaussian noise.
+    or exponents summing to 1, as in AND, NOT and guidance). Where experts share a coordinate or
+    carry an exponent, their noise must be N(0, 1), as for every flow trained with Gaussian noise.
     """
-    return 0.5 * ((1 - total) * math.log(2 * math.pi) - torch.log(total)).flatten(1).sum(1)
+    m = total.clamp(max=1.0)
+    per_coordinate = -0.5 * (total - m) * x * x + 0.5 * ((1 - total) * math.log(2 * math.pi) - torch.log(m))
+    return per_coordinate.flatten(1).sum(1)
 
 
 @torch.no_grad()
 def start(experts: Sequence[GenerativeExpert], x_init: Tensor) -> tuple[Evaluation, Tensor]:
     """The particles at t = 1 and the experts there: (:class:`Evaluation`, W_c ``[1, ...]``).
 
-    ``x_init`` is N(0, I) noise (a single unit-exponent expert's own noise on its coordinates);
-    the start is x_init / sqrt(W_c), distributed as the product's level-1 marginal
-    N(0, 1 / W_c) (:func:`total_exponents`). The experts are evaluated at x_init, which is the
-    start when every W_c = 1; otherwise once more at the rescaled start (L more evaluations).
+    ``x_init`` is N(0, I) noise (a single unit-exponent expert's own noise on its coordinates). The
+    start is x_init / sqrt(min(W_c, 1)) (:func:`total_exponents`): the noise itself where the
+    exponents sum to 1 or more, widened to N(0, 1 / W_c) where they sum below 1 (tempering down),
+    so it is never narrower than the product's level-1 marginal N(0, 1 / W_c); the weighted
+    sampler makes up the difference with :func:`start_log_weights`. Where W_c > 1 the start could
+    be that marginal itself, but the flow of V then ends narrower than the target, and weights
+    cannot widen what the particles never reached (measured in ``docs/exponents.md``); where
+    W_c < 1 it must widen, or the weights would have infinite variance. The experts are evaluated
+    at x_init, and once more (L more evaluations) where the start is widened.
     """
     each = evaluate_each(experts, x_init, 1.0)
     total = total_exponents(experts, [s for _, s in each])
-    if bool((total == 1).all()):
+    scale = total.clamp(max=1.0)
+    if bool((scale == 1).all()):
         return combine(x_init, each, exponents(experts)), total
-    return evaluate(experts, x_init / total.sqrt(), 1.0), total
+    return evaluate(experts, x_init / scale.sqrt(), 1.0), total
 
 
 def summed_velocity(experts: Sequence[GenerativeExpert], x: Tensor, t: float) -> Tensor:
