@@ -414,7 +414,8 @@ def compose(results: dict) -> str:
         "error is over seeds. Real images, graded the same way, for reference: "
         f"{real}.\n\n{products}\n\nA 7 asked four ways (the reward on the one-expert `flow_all` runs "
         f"{2 * n} particles, for the same expert evaluations as the two-expert products):\n\n{seven}\n\n"
-        f"Guidance g = 2 toward each digit, `flow_none^-1 * flow_d^2`:\n\n{per_digit}"
+        f"Guidance g = 2 toward each digit, `flow_none^-1 * flow_d^2` ({s['per_digit']['seeds']} seeds, the annealed "
+        f"sampler with L = {s['per_digit']['n_particles']}):\n\n{per_digit}"
     )
 
 

@@ -41,7 +41,8 @@ def test_expressions_read_as_the_math():
     assert exponents(parse_product("flow_all^-1*flow_7^2", EXPERTS)) == {"flow_all": -1.0, "flow_7": 2.0}
     assert exponents(parse_product(" flow_7 ^ 0.5 / flow_all^.5 ", EXPERTS)) == {"flow_7": 0.5, "flow_all": -0.5}
     assert exponents(parse_product(and_guidance(2.0), EXPERTS)) == {"flow_all": -3.0, "flow_01234": 2, "flow_02468": 2}
-    assert guidance(7, 2.0) == "flow_none^-1 * flow_7^2"
+    assert guidance(7, 2.0) == "flow_none^-1 * flow_7^2" and guidance(7, 1.0) == "flow_7"
+    assert and_guidance(0.5) == "flow_01234^0.5 * flow_02468^0.5"
     assert exponents(parse_product(and_guidance(1.0), EXPERTS)) == exponents(parse_product(AND, EXPERTS))
 
 

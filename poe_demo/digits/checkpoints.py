@@ -46,11 +46,19 @@ def _size_key(kind: str) -> str:
     return "hidden" if kind == "judge" else "width"
 
 
-def save_digit_models(models: dict[str, torch.nn.Module], records: dict[str, dict], directory: Path) -> Path:
-    """Write ``NAME.pt`` for each network and the manifest; ``records[name]`` holds its training and measurements."""
+def save_digit_models(
+    models: dict[str, torch.nn.Module],
+    records: dict[str, dict],
+    directory: Path,
+    kept: dict[str, dict] | None = None,
+    order: list[str] | None = None,
+) -> Path:
+    """Write ``NAME.pt`` for each network and the manifest; ``records[name]`` holds its training and measurements.
+    ``kept`` holds manifest entries of networks already in ``directory`` that stay as they are; ``order`` the
+    manifest's order of names (default: the kept ones, then the new)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    entries = {}
+    entries = dict(kept or {})
     for name, net in models.items():
         training = records[name]["training"]
         size = getattr(net, _size_key(training["kind"]))
@@ -58,7 +66,8 @@ def save_digit_models(models: dict[str, torch.nn.Module], records: dict[str, dic
         data, vouch = checkpoint_bytes({"name": name, "kind": training["kind"], "size": size, "state_dict": state})
         atomic_write(directory / f"{name}.pt", data)
         entries[name] = {"file": f"{name}.pt", **vouch, "kind": training["kind"], "size": size, **records[name]}
-    manifest = {"networks": entries, "regenerate": REGENERATE}
+    order = order or [*entries]
+    manifest = {"networks": {name: entries[name] for name in order}, "regenerate": REGENERATE}
     atomic_write(directory / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
     return directory / MANIFEST
 
@@ -100,14 +109,13 @@ def load_digit_models(
     return models
 
 
-def _kept(directory: Path, names) -> tuple[dict, dict]:
-    """The networks ``names`` already in ``directory``, hash-checked, with their manifest records."""
+def _kept(directory: Path, names) -> dict[str, dict]:
+    """The manifest entries of the networks ``names`` already in ``directory``, each file checked against its hash."""
     if not names:
-        return {}, {}
+        return {}
+    load_digit_models(directory)  # every file as its manifest vouches
     entries = json.loads((Path(directory) / MANIFEST).read_text())["networks"]
-    models = load_digit_models(directory)
-    vouched = ("file", "bytes", "sha256", "kind", "size")
-    return {n: models[n] for n in names}, {n: {k: v for k, v in entries[n].items() if k not in vouched} for n in names}
+    return {n: entries[n] for n in names}
 
 
 def train_digit_models(
@@ -122,7 +130,7 @@ def train_digit_models(
     unknown = [n for n in only if n not in trainings]
     if unknown:
         raise ValueError(f"no network named {unknown[0]!r}; the digit networks are {', '.join(trainings)}")
-    models, records = _kept(directory, [n for n in trainings if n not in only])
+    kept, models, records = _kept(directory, [n for n in trainings if n not in only]), {}, {}
     test_images, test_labels = subset("test")
     for name, training in trainings.items():
         if name not in only:
@@ -136,4 +144,4 @@ def train_digit_models(
         if training.kind not in FLOW_KINDS:
             record["held_out_accuracy"] = round(accuracy(net, test_images, test_labels), 4)
         models[name], records[name] = net, record
-    return save_digit_models({n: models[n] for n in trainings}, {n: records[n] for n in trainings}, directory)
+    return save_digit_models(models, records, directory, kept, order=list(trainings))

@@ -28,14 +28,19 @@ AND = "flow_01234 * flow_02468 / flow_all"  # {0, 1, 2, 3, 4} and {0, 2, 4, 6, 8
 NOT = "flow_all^2 / flow_01234"  # every digit, not 0-4: 5 to 9
 
 
+def _expression(terms: dict[str, float]) -> str:
+    """``{name: w}`` as ``"name^w * ..."``, leaving out terms raised to 0 and writing ^1 as nothing."""
+    return " * ".join(name if w == 1 else f"{name}^{w:g}" for name, w in terms.items() if w != 0)
+
+
 def guidance(digit: int, g: float) -> str:
-    """p(x)^(1 - g) p(x | digit)^g from the conditional network, as an expression."""
-    return f"flow_none^{1 - g:g} * flow_{digit}^{g:g}"
+    """p(x)^(1 - g) p(x | digit)^g from the conditional network, as an expression (g = 1: p(x | digit) alone)."""
+    return _expression({"flow_none": 1 - g, f"flow_{digit}": g})
 
 
 def and_guidance(g: float) -> str:
     """AND sharpened by g: p_all (p_A p_B / p_all^2)^g = p_all^(1 - 2g) p_A^g p_B^g (g = 1 is AND)."""
-    return f"flow_all^{1 - 2 * g:g} * flow_01234^{g:g} * flow_02468^{g:g}"
+    return _expression({"flow_all": 1 - 2 * g, "flow_01234": g, "flow_02468": g})
 
 
 def digit_experts(models: dict) -> dict[str, ModelExpert]:

@@ -92,11 +92,13 @@ class Grade:
         return f"{classes}   {share}   {scores}"
 
 
-def grade(models: dict, images: Tensor, asked: tuple[int, ...]) -> Grade:
-    """Grade images ``[n, 1, 14, 14]`` (equally weighted: resample weighted ones first) asked to show ``asked``."""
+def grade(models: dict, images: Tensor, asked: tuple[int, ...], against: str = "test") -> Grade:
+    """Grade images ``[n, 1, 14, 14]`` (equally weighted: resample weighted ones first) asked to show ``asked``;
+    the Fréchet distance is to real images of ``asked`` from the part ``against`` of the split (grading the
+    held-out images themselves, pass "train")."""
     judge = models["judge"]
     label, confidence = verdicts(judge, images)
-    real = real_images("test", asked)
+    real = real_images(against, asked)
     return Grade(
         classes=(torch.bincount(label, minlength=10).double() / len(label)).tolist(),
         in_set=in_set(models, images, asked),

@@ -15,8 +15,7 @@ it, with an expert U of everything that holds the shared part once:
 This module only records the exponents. :func:`power` (or ``expert ** w``) wraps an expert as a
 :class:`Power`; ``*`` and ``/`` collect Powers into a :class:`Product`, a list that every sampler
 accepts. What the exponents mean for a sampler (the transport velocity V = sum_i w_i v_i, the
-start N(0, I / sum_i w_i), the weights) is in :mod:`poe_demo.samplers.transitions` and
-``docs/exponents.md``.
+start, the weights) is in :mod:`poe_demo.samplers.transitions` and ``docs/exponents.md``.
 
 A Power's ``score`` is w s, the exact score of p_t^w. Its ``velocity`` is w v, its share of
 V: not the velocity of a flow whose marginals are p_t^w (no such simple flow exists; the
