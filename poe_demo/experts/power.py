@@ -81,9 +81,6 @@ class Power(Composable):
     def __repr__(self) -> str:
         return f"{self.expert!r} ** {self.exponent:g}"
 
-    def __pow__(self, exponent) -> Power:
-        return Power(self, exponent)
-
     def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
         v, s = velocity_and_score(self.expert, x, t)
         return self.exponent * v, self.exponent * s
