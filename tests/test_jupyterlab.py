@@ -50,7 +50,14 @@ VISIT = """async () => {
     }
   }
   await new Promise(r => setTimeout(r, 1500));
-  return {figures: seen, dirty: notebook.context.model.dirty};
+  return {path: notebook.context.path, figures: seen, dirty: notebook.context.model.dirty};
+}"""
+
+
+OPENED = """name => {
+  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  return !!(widget && widget.context && widget.context.path === name && widget.context.isReady
+            && widget.node.querySelector('.jp-Notebook'));
 }"""
 
 
@@ -90,8 +97,10 @@ def test_visiting_each_notebook_in_jupyterlab_leaves_it_byte_identical(tmp_path,
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
             for notebook in NOTEBOOKS:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page.goto(f"http://127.0.0.1:{port}/lab/tree/{notebook.name}")
-                page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
+                # ?reset: a fresh workspace, else JupyterLab restores the previous page's notebook
+                # and, on a slow machine, that one can still be the current tab when the visit starts
+                page.goto(f"http://127.0.0.1:{port}/lab/tree/{notebook.name}?reset")
+                page.wait_for_function(OPENED, arg=notebook.name)
                 try:  # the kernel dialog of a fresh settings folder: the notebook's own kernel
                     page.locator(".jp-Dialog .jp-mod-accept").click(timeout=5_000)
                 except PlaywrightTimeout:
@@ -109,6 +118,7 @@ def test_visiting_each_notebook_in_jupyterlab_leaves_it_byte_identical(tmp_path,
     assert changed == [], f"JupyterLab rewrote {changed}; {visits}"
     for notebook in NOTEBOOKS:
         visit = visits[notebook.name]
+        assert visit["path"] == notebook.name, visit
         assert not visit["dirty"], (notebook.name, visit)  # not even marked modified before the save
         assert len(visit["figures"]) == stored_figures(notebook), (notebook.name, visit)
         for figure in visit["figures"]:
