@@ -30,9 +30,30 @@ COLOR_EXPERT_NAMES = ("mean", "mixture")
 TRAIN_DEFAULTS = {"n_steps": 3000, "seed": 0}
 
 
+class _Once(argparse.Action):
+    """A flag that takes one value: given twice, it is a mistake (the last one would silently win)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = namespace.__dict__.setdefault("_given", set())
+        if self.dest in given:
+            parser.error(f"{option_string} is given twice; give it once")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, not usage + message
         raise SystemExit(_fail(message))
+
+    def add_argument(self, *args, **kwargs):
+        if args and args[0].startswith("--") and "action" not in kwargs:
+            kwargs["action"] = _Once
+        return super().add_argument(*args, **kwargs)
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        parsed.__dict__.pop("_given", None)
+        return parsed
 
 
 def _fail(message: str) -> int:
@@ -40,9 +61,18 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _integer(text: str, allowed: str) -> int:
+    """``text`` as an int, or the user's mistake named with what is allowed (not argparse's
+    ``invalid parse value``, which names our function)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}") from None
+
+
 def _count(minimum: int):
     def parse(text: str) -> int:
-        value = int(text)
+        value = _integer(text, f"an integer >= {minimum}")
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {value}")
         return value
@@ -54,14 +84,17 @@ _positive = _count(1)
 
 
 def _seed(text: str) -> int:
-    value = int(text)
+    value = _integer(text, "an integer in [0, 2^63)")
     if not 0 <= value < 2**63:
         raise argparse.ArgumentTypeError(f"must be an integer in [0, 2^63), got {value}")
     return value
 
 
 def _strength(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}") from None
     if not 0 < value < math.inf:
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
     return value
@@ -78,7 +111,7 @@ def _color(text: str) -> str:
 
 
 def _digit(text: str) -> int:
-    value = int(text)
+    value = _integer(text, "a digit from 0 to 9")
     if not 0 <= value <= 9:
         raise argparse.ArgumentTypeError(f"must be a digit from 0 to 9, got {value}")
     return value
@@ -128,8 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = _Defaults
     parser = _Parser(
         prog="poe-demo",
-        description="Product of experts on a colored point-cloud sphere: the main job "
-        "(demo), one steered sample, and retraining the shipped experts.",
+        description="Product of Experts for Visual Generation, taught on two lessons. The sphere: every "
+        "composition of the point-cloud experts (demo), one cloud steered to a color (sample), retraining them "
+        "(train). Handwritten digits: samples steered to a digit or composed from digit experts (digits), "
+        "retraining the digit networks (train-digits).",
     )
     parser.add_argument("--version", action="version", version=f"poe-demo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -160,9 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--color-expert",
         choices=COLOR_EXPERT_NAMES,
-        default="mean",
-        help="mean: ColorMeanExpert, color fixed by the noise; mixture: ColorMixtureExpert, one palette color "
-        "decided along the path (steered untempered, on an even time grid)",
+        default="mixture",
+        help="mixture: ColorMixtureExpert, one palette color decided along the path (steered untempered, on an "
+        "even time grid; reaches the asked color); mean: ColorMeanExpert, the color fixed by the noise, so "
+        "steering can only pick among the noise's colors (a green run lands near teal)",
     )
     p.add_argument(
         "--weighting",

@@ -39,10 +39,21 @@ def _cannot_write(folder: Path) -> str | None:
     return None
 
 
+FILE_ENDINGS = (".png", ".gif", ".jpg", ".jpeg", ".svg", ".pdf", ".json", ".npz", ".ply")
+
+
 def writable_dir(path: Path, flag: str) -> Path:
-    """Create the folder ``path`` if needed and check a file can be written there, before any sampling."""
+    """Create the folder ``path`` if needed and check a file can be written there, before any sampling.
+
+    A new folder named like a file (``samples.png``) is refused: the user meant a file, and would
+    get a folder of that name."""
     if path.exists() and not path.is_dir():
         raise ValueError(f"{flag} {path}: exists and is not a folder")
+    if not path.exists() and path.suffix.lower() in FILE_ENDINGS:
+        raise ValueError(
+            f"{flag} {path}: names a file, but this command writes several files into a folder; "
+            f"give a folder, such as {flag} {path.with_suffix('')}"
+        )
     reason = _cannot_write(path)
     if reason:
         raise ValueError(f"{flag} {path}: cannot write in this folder ({reason})")

@@ -46,8 +46,9 @@ INDEX = jinja2.Template(
 <style>body { font-family: sans-serif; max-width: 46em; margin: 2em auto; line-height: 1.5; }
 li { margin-bottom: 0.8em; }</style></head>
 <body>
-<h1>Product of Experts for Visual Generation, on a point-cloud sphere</h1>
-<p>The five notebooks of poe-demo, rendered from their stored outputs. The 3-D figures rotate
+<h1>Product of Experts for Visual Generation: the course</h1>
+<p>Two lessons, a colored point-cloud sphere and handwritten digits, in the {{ pages|length }} notebooks
+of poe-demo, rendered from their stored outputs. The 3-D figures rotate
 (drag them); the playground's controls need a running kernel: open the notebook with
 <code>make lab</code> to use them.</p>
 <ol>

@@ -177,6 +177,9 @@ def one_line_error(capsys, *argv, contains):
         (["sample", "--strength", "inf"], "must be a finite number > 0, got inf"),
         (["sample", "--seed", str(2**70)], "must be an integer in [0, 2^63)"),
         (["sample", "--seed", "-1"], "must be an integer in [0, 2^63)"),
+        (["sample", "--seed", "one"], "must be an integer in [0, 2^63), got 'one'"),
+        (["sample", "--strength", "strong"], "must be a finite number > 0, got 'strong'"),
+        (["sample", "--color", "red", "--color", "blue"], "--color is given twice; give it once"),
         (["sample", "--color", "1,0"], "unknown color '1,0'"),
         (["sample", "--color", "2,0,0"], "3 values in [0, 1]"),
         (["sample", "--color", "#ff00zz"], "unknown color '#ff00zz'"),
@@ -232,6 +235,8 @@ def test_unwritable_output_names_the_users_own_path(tmp_path, capsys):
     one_line_error(capsys, "sample", "--out", str(blocker / "red.png"), contains=f"{blocker / 'red.png'}: {blocker}")
     one_line_error(capsys, "sample", "--out", "/proc/red.png", contains="--out /proc/red.png: cannot write in /proc")
     one_line_error(capsys, "sample", "--out", str(tmp_path), contains="is a folder")
+    one_line_error(capsys, "demo", "--out", str(tmp_path / "samples.png"), contains="names a file")
+    assert not (tmp_path / "samples.png").exists()
     twice = str(tmp_path / "a.png")
     one_line_error(capsys, "sample", "--out", twice, "--out", twice, contains="the same file is given twice")
 
@@ -298,6 +303,8 @@ def test_version_and_plain_help():
     assert entry_point("--version").strip() == f"poe-demo {__version__}"
     help_text = entry_point("--help")
     assert "``" not in help_text and "--version" in help_text
+    description = help_text.split("positional arguments")[0]
+    assert "sphere" in description and "digits" in description  # both lessons, since both have commands
 
 
 def test_device_cuda_without_cuda_is_one_line(capsys):
@@ -444,3 +451,14 @@ def test_help_answers_without_importing_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "--color-expert" in done.stdout and done.stdout.strip().endswith("[]"), done.stdout
+
+
+@pytest.mark.parametrize("color, rgb", [("green", (0, 1, 0)), ("#f0f", (1, 0, 1))])
+def test_sample_with_its_defaults_gives_the_color_it_names(tmp_path, color, rgb):
+    """The README's `poe-demo sample --color green`, defaults untouched: a green cloud, not the
+    noise's nearest mixed color (ColorMeanExpert's teal)."""
+    done = subprocess.run([sys.executable, "-m", "poe_demo", "sample", "--color", color, "--out", "s.png"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    reached = json.loads((tmp_path / "s.json").read_text())["returned_mean_color"]
+    assert max(abs(a - b) for a, b in zip(reached, rgb)) < 0.1, reached

@@ -225,6 +225,9 @@ def test_digits_writes_the_png_and_npz_described(tmp_path):
         (["--particles", "0"], "must be an integer >= 1, got 0"),
         (["--out", "d.jpg"], "must end in .png, .npz"),
         (["--particles", "100000000000"], "of memory"),
+        (["--digit", "abc"], "--digit: must be a digit from 0 to 9, got 'abc'"),
+        (["--particles", "1.5"], "--particles: must be an integer >= 1, got '1.5'"),
+        (["--digit", "3", "--digit", "4"], "--digit is given twice"),
     ],
 )
 def test_digits_mistakes_are_one_line_and_exit_2(tmp_path, argv, contains):
@@ -236,8 +239,21 @@ def test_digits_mistakes_are_one_line_and_exit_2(tmp_path, argv, contains):
 def test_an_unconditional_run_covers_most_classes_by_the_judge(tmp_path):
     done = digits_cli(tmp_path, "--particles", "64", "--out", "u.npz")
     assert done.returncode == 0, done.stderr
-    classes = json.loads(done.stdout.split(" -> ")[0])["judge_classes"]
+    summary = json.loads(done.stdout.split(" -> ")[0])
+    classes = summary["judge_classes"]
     assert sum(count > 0 for count in classes) >= 8, classes
+    # one expert, no reward: equal weights, so no particle is returned over the others
+    assert summary["returned_index"] is None and summary["judge"] is None
+    assert np.ptp(np.load(tmp_path / "u.npz")["log_weights"]) == 0
+
+
+def test_a_product_run_frames_its_highest_weight_particle(tmp_path):
+    done = digits_cli(tmp_path, "--product", "flow_01234 * flow_02468 / flow_all", "--particles", "6", "--steps", "8",
+                      "--out", "p.npz")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.split(" -> ")[0])
+    log_weights = np.load(tmp_path / "p.npz")["log_weights"]
+    assert np.ptp(log_weights) > 0 and summary["returned_index"] == int(np.argmax(log_weights))
 
 
 def test_steered_runs_at_l_16_are_the_asked_digit_by_the_judge_at_least_80_percent(tmp_path):

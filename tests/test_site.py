@@ -80,6 +80,10 @@ def test_index_lists_every_notebook_with_a_summary(site):
     for href, title, summary in links:
         assert (site / href).exists() and title.strip() and len(summary.split()) >= 5, (href, summary)
         assert summary.strip().endswith("."), (href, summary)  # a whole sentence, not a lead-in to a list
+        # the index shows the sentence alone: nothing is "below" or "above" it there
+        assert not re.search(r"\b(below|above)\b", summary, re.I), (href, summary)
+    assert f"the {len(links)} notebooks" in index  # the count the index says is the count it lists
+    assert "digits" in index.split("<ol>")[0]  # the intro frames both lessons, not the sphere alone
     assert (site / "plotly.min.js").stat().st_size > 1_000_000  # one copy of plotly.js for all pages
     for href, _, _ in links:  # each page loads that copy and embeds none of its own
         page = (site / href).read_text()

@@ -39,30 +39,35 @@ def digits(args) -> int:
     judged, confidence = verdicts(models["judge"], r.particles)
     rewarded, _ = verdicts(models["reward"], r.particles)
     best = r.best_index
+    # Without a reward, the returned particle is the highest-weight one; with one expert alone all
+    # weights are equal and "returned" would just mean the first: then nothing is framed.
+    chosen = args.digit is not None or bool(r.log_weights.max() > r.log_weights.min())
     labels = [f"judge {int(j)}" for j in judged]
     asked = "unconditional" if args.digit is None else f"steered to {args.digit} (reward: p(digit)^{STRENGTH:g})"
     if product is not None:
         asked = f"{product}, {asked.replace('unconditional', 'no reward')}"
-    title = (
-        f"{args.particles} particles, {asked}\nframed: the returned one, judged {int(judged[best])} "
-        f"({float(confidence[best]):.2f}), reward classifier says {int(rewarded[best])}"
+    title = f"{args.particles} particles, {asked}\n" + (
+        f"framed: the returned one, judged {int(judged[best])} ({float(confidence[best]):.2f}), "
+        f"reward classifier says {int(rewarded[best])}"
+        if chosen
+        else "none framed: equal weights and no reward, so no particle is preferred"
     )
     images = to_pixels(r.particles[:, 0]).cpu().numpy()  # [L, H, W] in [0, 1], the sampler's order
     columns, weights = min(8, args.particles), r.log_weights.cpu().numpy()
     write_outputs(
         paths,
         {
-            ".png": lambda path: plot_digits(r.particles, columns, best, labels, title, path),
+            ".png": lambda path: plot_digits(r.particles, columns, best if chosen else None, labels, title, path),
             ".npz": lambda path: save_npz(path, images=images, log_weights=weights, best=images[best]),
         },
     )
     summary = {
         "product": product,
         "digit": args.digit,
-        "returned_index": best,
-        "judge": int(judged[best]),
-        "judge_confidence": round(float(confidence[best]), 4),
-        "reward_classifier": int(rewarded[best]),
+        "returned_index": best if chosen else None,
+        "judge": int(judged[best]) if chosen else None,
+        "judge_confidence": round(float(confidence[best]), 4) if chosen else None,
+        "reward_classifier": int(rewarded[best]) if chosen else None,
         "judge_classes": torch.bincount(judged, minlength=10).tolist(),
         "seconds": round(seconds, 2),
     }

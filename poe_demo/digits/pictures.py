@@ -38,7 +38,7 @@ def plot_digits(
             continue
         ax.imshow(pixels[i], cmap="gray_r", vmin=0, vmax=1)
         if labels:
-            ax.set_title(labels[i], fontsize=7, pad=2)
+            ax.set_title(labels[i], fontsize=7, pad=5)  # clear of the red frame's 3-point line
         if row_labels and i % columns == 0:
             ax.set_ylabel(row_labels[i // columns], rotation=0, ha="right", va="center", fontsize=8)
         for spine in ax.spines.values():
