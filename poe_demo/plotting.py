@@ -17,7 +17,7 @@ __all__ = [
     "draw_cloud",
     "draw_side_on",
     "plot_clouds",
-    "plot_ess",
+    "plot_levels",
     "animate_cloud",
     "plotly_cloud",
     "plotly_animation",
@@ -32,14 +32,16 @@ def cloud_colors(x: Tensor) -> np.ndarray:
     return x[..., RGB].detach().cpu().clamp(0, 1).numpy()
 
 
-# A mid-gray background, so that white and black clouds both show
+# A mid-gray background, so that white and black clouds both show, and a thin dark rim around
+# each point, so that a near-white cloud still stands out from it
 _PANE = (0.78, 0.78, 0.78, 1.0)
+_RIM = {"edgecolors": "0.4", "linewidths": 0.3}
 
 
 def draw_cloud(ax, x: Tensor, title: str = "", limit: float = 1.6) -> None:
     """Scatter one cloud ``[N, 6]`` on a 3-D matplotlib axis."""
     xyz = x[..., :3].detach().cpu().numpy()
-    ax.scatter(xyz[:, 0], xyz[:, 1], xyz[:, 2], c=cloud_colors(x), s=6, depthshade=False)
+    ax.scatter(xyz[:, 0], xyz[:, 1], xyz[:, 2], c=cloud_colors(x), s=8, depthshade=False, **_RIM)
     ax.set(xlim=(-limit, limit), ylim=(-limit, limit), zlim=(-limit, limit), xticks=[], yticks=[], zticks=[])
     for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
         axis.set_pane_color(_PANE)
@@ -57,7 +59,7 @@ def draw_side_on(ax, x: Tensor, axis: str, title: str = "", reach: float = 3.2) 
     i = "xyz".index(axis)
     xyz = x[..., :3].detach().cpu()
     own, from_axis = xyz[:, i].numpy(), xyz[:, [j for j in range(3) if j != i]].norm(dim=-1).numpy()
-    ax.scatter(from_axis, own, s=5, c=cloud_colors(x))
+    ax.scatter(from_axis, own, s=5, c=cloud_colors(x), **_RIM)
     arc = np.linspace(0, np.pi, 100)
     ax.plot(np.sin(arc), np.cos(arc), "k--", lw=0.8)
     ax.set(xlim=(0, reach), ylim=(-1.6, 1.6), facecolor=_PANE, aspect="equal")
@@ -97,14 +99,32 @@ def plot_clouds(
     return fig
 
 
-def plot_ess(ess: Tensor, times: Tensor, n_particles: int, ax=None, label: str | None = None):
-    """Effective sample size at every level against t (t runs right to left, as sampling does)."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3))
-    ax.plot(times.numpy(), ess.numpy(), label=label)
-    ax.set(xlim=(1, 0), ylim=(0, n_particles * 1.05), xlabel="t (noise -> data)", ylabel="ESS")
-    ax.axhline(n_particles, color="gray", lw=0.5)
-    return ax
+def plot_levels(ess: Tensor, log_weights: Tensor, times: Tensor, n_particles: int, resampled: list[int] = ()):
+    """The ESS ``[T + 1]`` and the normalized log-weights ``[T + 1, L]`` at every level, each taken
+    before that level's resampling, against the level k, with the levels ``resampled`` marked.
+
+    The x axis is the level, not t: the time grid packs its levels near t = 0, where an axis in t
+    would squeeze the last levels (and a resample there) into a sliver. The top axis names t at a
+    few levels. Returns the figure."""
+    levels = np.arange(len(ess))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2))
+    ax1.plot(levels, ess.numpy())
+    ax1.axhline(n_particles, color="gray", lw=0.5)
+    ax1.axhline(n_particles / 2, color="gray", lw=0.5, ls=":")
+    ax1.set(ylim=(0, n_particles * 1.05), ylabel=f"ESS (of L = {n_particles})")
+    ax2.plot(levels, log_weights.numpy(), lw=0.6)
+    ax2.set(ylabel="normalized log-weight")
+    shown = np.unique(np.linspace(0, len(levels) - 1, 5).round().astype(int))
+    for ax in (ax1, ax2):
+        ax.set(xlim=(0, len(levels) - 1 + 0.5), xlabel="level k (noise -> data)")
+        for k in resampled:
+            ax.axvline(k, color="C3", ls="--", lw=1)
+            ax.annotate("resampled", (k, 1), xycoords=("data", "axes fraction"), xytext=(-3, -3),
+                        textcoords="offset points", ha="right", va="top", color="C3", fontsize=8)  # fmt: skip
+        top = ax.secondary_xaxis("top")
+        top.set_xticks(shown, [f"t={float(times[k]):.3g}" for k in shown], fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 def animate_cloud(path_of_cloud: Tensor, times: Tensor, path: str | Path, fps: int = 12, frames: int = 40) -> Path:

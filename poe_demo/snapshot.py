@@ -86,4 +86,7 @@ class SnapshotFigure(go.Figure):
         # go.Figure displays itself through plotly's renderers, bypassing _repr_mimebundle_
         from IPython.display import display
 
+        from .labextension import warn_once_if_missing
+
+        warn_once_if_missing()  # where an editable install left JupyterLab without the extension
         display(self._repr_mimebundle_(), raw=True)
