@@ -30,10 +30,11 @@ demo: setup
 ## The test suite: lint and format check, library tests (the rendered site in headless Chromium
 ## among them), then every notebook re-run and compared with its stored outputs
 test: setup browser
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/pytest tests
-	$(BIN)/pytest --nbval --nbval-current-env notebooks
+	@start=$$(date +%s) \
+	&& $(BIN)/ruff check . && $(BIN)/ruff format --check . \
+	&& $(BIN)/pytest tests \
+	&& $(BIN)/pytest --nbval --nbval-current-env notebooks \
+	&& echo "make test: passed in $$(( $$(date +%s) - start )) s"
 
 ## Re-execute every notebook in place (after changing the library or a notebook), then `make test`
 notebooks: setup

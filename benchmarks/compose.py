@@ -98,7 +98,8 @@ def main() -> None:
                 "per_digit": {"seeds": len(per_digit), "n_particles": n_particles // 2}}  # fmt: skip
 
     def compare(expression, asked, reward=None, particles=n_particles, on=seeds):
-        rows = compare_samplers(models, parse_product(expression, experts), asked, on, particles, 32, 2, reward=reward)
+        product = parse_product(expression, experts)
+        rows = compare_samplers(models["judge"], product, asked, on, particles, 32, 2, reward=reward)
         return {name: _rounded(row) for name, row in rows.items()}
 
     payload = {"settings": settings, "products": {}, "seven": {}, "guidance_per_digit": {}, "real": {}}
@@ -109,7 +110,7 @@ def main() -> None:
                        "7": real_reference(models, (7,))}  # fmt: skip
 
     cfg = guidance(7, 2.0)
-    reward = digit_reward(models, 7)
+    reward = digit_reward(models["reward"], 7)
     seven = {
         f"guidance 2 ({cfg})": compare(cfg, (7,)),
         # one expert instead of two: twice the particles for the same expert evaluations

@@ -29,7 +29,7 @@ from common import RESULTS, write_json
 
 from poe_demo.digits.checkpoints import load_digit_models
 from poe_demo.digits.data import subset, to_model, to_pixels
-from poe_demo.digits.steering import sample_digits, success_rates, verdicts
+from poe_demo.digits.steering import flow_expert, sample_digits, success_rates, verdicts
 from poe_demo.runtime import configure_cpu
 from poe_demo.smc import resample
 
@@ -40,7 +40,7 @@ def nearest_training_distance(images: torch.Tensor, train: torch.Tensor) -> floa
 
 
 def quality(models: dict, n: int, seed: int) -> dict:
-    result = sample_digits(models, None, n, generator=torch.Generator().manual_seed(seed))
+    result = sample_digits(flow_expert(models["flow_all"]), None, n, generator=torch.Generator().manual_seed(seed))
     images = result.particles[resample(result.log_weights, "systematic", torch.Generator().manual_seed(seed + 1))]
     judged, confidence = verdicts(models["judge"], images)
     rewarded, _ = verdicts(models["reward"], images)

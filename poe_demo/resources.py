@@ -5,14 +5,23 @@ one clear sentence, not in the kernel killing the process minutes later. The est
 what grows with the request: the particle states the sampler keeps alive at once (the state,
 its velocity and score, Langevin proposals, the experts' hidden activations), the trajectory
 when it is kept (one state per level), and per-level bookkeeping (the time grid and the
-effective sample sizes, Python floats).
+effective sample sizes, Python floats). An expert built on a network (``ModelExpert``) adds its
+activations, which grow with the batch: :func:`peak_bytes_per_item` measures them with a probe.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
-__all__ = ["WORKING_STATES", "available_memory", "sampler_memory", "check_memory", "format_bytes"]
+__all__ = [
+    "WORKING_STATES",
+    "available_memory",
+    "sampler_memory",
+    "peak_bytes_per_item",
+    "check_memory",
+    "format_bytes",
+]
 
 # Peak memory of one annealed run in units of one state's size: measured at L = 32 and
 # N = 65,536 with the shipped experts (K = 3), where the experts' hidden activations (32 wide, per
@@ -36,10 +45,55 @@ def available_memory() -> int | None:
         return None
 
 
-def sampler_memory(state_numel: int, n_steps: int, keep_trajectory: bool = False, element_size: int = 4) -> int:
-    """Estimated peak bytes of a sampler run whose state has ``state_numel`` numbers ``[L, ...]``."""
+def sampler_memory(
+    state_numel: int, n_steps: int, keep_trajectory: bool = False, element_size: int = 4, network_bytes: int = 0
+) -> int:
+    """Estimated peak bytes of a sampler run whose state has ``state_numel`` numbers ``[L, ...]``, plus
+    ``network_bytes``: the activations of the largest network call (per item x items per call)."""
     state = state_numel * element_size
-    return state * (WORKING_STATES + ((n_steps + 1) if keep_trajectory else 0)) + (n_steps + 1) * _PER_LEVEL_BYTES
+    levels = (n_steps + 1) * _PER_LEVEL_BYTES
+    return state * (WORKING_STATES + ((n_steps + 1) if keep_trajectory else 0)) + levels + network_bytes
+
+
+def _resident() -> tuple[int, int] | None:
+    """(VmRSS, VmHWM) bytes of this process (Linux), or None."""
+    try:
+        with open("/proc/self/status") as f:
+            fields = dict(line.split(":", 1) for line in f if line.startswith(("VmRSS", "VmHWM")))
+        return int(fields["VmRSS"].split()[0]) * 1024, int(fields["VmHWM"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _peak_during(run: Callable[[], object]) -> int | None:
+    """Bytes by which this process's resident memory peaked above its level before ``run()`` (Linux:
+    writing 5 to /proc/self/clear_refs resets the peak, VmHWM); None where that cannot be read."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return None
+    before = _resident()
+    run()
+    after = _resident()
+    return None if before is None or after is None else max(0, after[1] - before[0])
+
+
+def peak_bytes_per_item(run: Callable[[int], object], sizes: tuple[int, int] = (8, 40)) -> float | None:
+    """Memory a network call needs per batch item, measured: ``run(n)`` makes one call on ``n`` items,
+    at the two ``sizes``; the slope of the peaks. Fixed costs (weights, the allocator's arenas)
+    cancel in the difference. Measured with the allocator returning freed memory (else the peak
+    hides in memory kept from earlier calls). None where the peak cannot be measured (not glibc
+    on Linux)."""
+    from .runtime import freed_memory_returned  # runtime loads torch; this module stays light for the CLI
+
+    small, large = sizes
+    run(small)  # warm up: first-call allocations are not per item
+    with freed_memory_returned() as returned:
+        peaks = [_peak_during(lambda n=n: run(n)) for n in (small, large)] if returned else [None]
+    if None in peaks:
+        return None
+    return max(0.0, (peaks[1] - peaks[0]) / (large - small))
 
 
 def format_bytes(n: float) -> str:

@@ -76,9 +76,19 @@ class ClassifierReward:
     the predicted clean sample x_hat, so a classifier trained on clean data is the natural one.
     ``strength`` sharpens (> 1) or flattens (< 1) what the classifier says: the target is
     prod_i p_i(x) p(label | x)^strength. It runs under ``torch.no_grad()``: never differentiated.
+
+    ``data_range = (low, high)``, the range of the classifier's training data, clamps x_hat into it
+    first: early in sampling x_hat strays outside it, where a classifier has never been trained and
+    its verdicts are arbitrary, and particles could win reward with pixels no image has.
     """
 
-    def __init__(self, classifier, label: int | Sequence[int], strength: float = 1.0):
+    def __init__(
+        self,
+        classifier,
+        label: int | Sequence[int],
+        strength: float = 1.0,
+        data_range: tuple[float, float] | None = None,
+    ):
         if not callable(classifier):
             raise TypeError(f"classifier must be callable on a batch, got {type(classifier).__name__}")
         labels = (label,) if isinstance(label, int) and not isinstance(label, bool) else tuple(label)
@@ -86,15 +96,21 @@ class ClassifierReward:
             raise ValueError(f"label must be a class index >= 0 or a non-empty sequence of them, got {label!r}")
         if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 < strength < math.inf:
             raise ValueError(f"strength must be a finite number > 0, got {strength!r}")
+        if data_range is not None and not (
+            len(data_range) == 2 and all(math.isfinite(v) for v in data_range) and data_range[0] < data_range[1]
+        ):
+            raise ValueError(f"data_range must be (low, high) with finite low < high, got {data_range!r}")
         self.classifier, self.labels, self.strength = classifier, labels, float(strength)
+        self.data_range = None if data_range is None else (float(data_range[0]), float(data_range[1]))
 
     def __repr__(self) -> str:
         label = self.labels[0] if len(self.labels) == 1 else list(self.labels)
-        return f"ClassifierReward({type(self.classifier).__name__}, label={label}, strength={self.strength})"
+        clamp = "" if self.data_range is None else f", data_range={self.data_range}"
+        return f"ClassifierReward({type(self.classifier).__name__}, label={label}, strength={self.strength}{clamp})"
 
     def log_reward(self, x: Tensor) -> Tensor:
         with torch.no_grad():
-            logits = self.classifier(x)
+            logits = self.classifier(x if self.data_range is None else x.clamp(*self.data_range))
         if logits.ndim != 2 or logits.shape[0] != x.shape[0] or not max(self.labels) < logits.shape[1]:
             raise ValueError(
                 f"{type(self.classifier).__name__} returned logits of shape {tuple(logits.shape)} for {x.shape[0]} "

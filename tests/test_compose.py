@@ -86,13 +86,11 @@ def test_and_and_not_of_the_shipped_experts_land_on_their_digits(models):
     experts = digit_experts(models)
     training_ink = float(ink(real_images("train", tuple(range(10)))).mean())
     images = euler(parse_product(AND, experts), noise(256, gen(10)), 32).particles
-    graded = grade(models, images, (0, 2, 4))
+    graded = grade(models["judge"], images, (0, 2, 4))
     assert graded.in_set >= 0.75 and min(graded.classes[d] for d in (0, 2, 4)) > 0.05, graded
     assert abs(graded.ink / training_ink - 1) < 0.3, (graded.ink, training_ink)
-    assert (
-        grade(models, euler(parse_product(NOT, experts), noise(256, gen(11)), 32).particles, (5, 6, 7, 8, 9)).in_set
-        >= 0.7
-    )
+    not_a = euler(parse_product(NOT, experts), noise(256, gen(11)), 32).particles
+    assert grade(models["judge"], not_a, (5, 6, 7, 8, 9)).in_set >= 0.7
 
 
 # --- grading ----------------------------------------------------------------------------------
@@ -110,7 +108,7 @@ def test_frechet_distance_meets_its_closed_forms():
 
 def test_grading_real_images_gives_the_reference_numbers(models):
     real = real_images("test", (0, 2, 4))
-    graded = grade(models, real, (0, 2, 4))
+    graded = grade(models["judge"], real, (0, 2, 4))
     assert graded.in_set > 0.9 and graded.confidence > 0.85
     assert abs(sum(graded.classes) - 1) < 1e-9 and graded.nearest_train > 0.5  # held out: not in the training set
 
@@ -119,13 +117,14 @@ def test_grading_real_images_gives_the_reference_numbers(models):
 
 
 def test_the_comparison_gives_euler_at_least_the_annealed_runs_evaluations(models):
-    rows = compare_samplers(models, parse_product(AND, digit_experts(models)), (0, 2, 4), range(2), 3, 4, 1)
+    rows = compare_samplers(models["judge"], parse_product(AND, digit_experts(models)), (0, 2, 4), range(2), 3, 4, 1)
     annealed, plain = rows["annealed"], rows["euler"]
     assert plain.evaluations >= annealed.evaluations > 0
     assert annealed.images == 6 and plain.images == 2 * plain.evaluations // (3 * 4)
     assert 1 <= annealed.ancestors <= 3 and 0 < annealed.ess <= 3
     with pytest.raises(ValueError, match="samplers must be"):
-        compare_samplers(models, parse_product(AND, digit_experts(models)), (0,), range(1), 2, 4, 0, samplers=("x",))
+        product = parse_product(AND, digit_experts(models))
+        compare_samplers(models["judge"], product, (0,), [0], 2, 4, 0, samplers=("x",))
 
 
 # --- the CLI ----------------------------------------------------------------------------------

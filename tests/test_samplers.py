@@ -493,3 +493,21 @@ def test_the_sampler_runs_on_cuda_where_the_particles_live():
     noise = sample_noise(4, 128, generator=torch.Generator().manual_seed(1)).to(cuda)
     r = annealed_importance_sampling(experts, ColorReward("red"), noise, 32, 1, generator=g)
     assert r.particles.device.type == "cuda" and float(radial_error(r.particles).mean()) < 0.05
+
+
+def test_results_flag_particles_far_outside_the_data_range():
+    """An undertrained model's [-47, 24] pixels are flagged; a good model's small overshoot is not."""
+    from poe_demo.samplers import EulerResult, outside_range
+
+    x = torch.zeros(4, 1, 3, 3)
+    x[1, 0, 0, 0] = 1.3  # inside the margin: 1 + 0.25 * 2 = 1.5
+    x[2, 0, 2, 1] = -47.0
+    x[3, 0, 1, 1] = 1.6
+    assert outside_range(x, -1, 1).tolist() == [False, False, True, True]
+    assert outside_range(x, -1, 1, margin=0).tolist() == [False, True, True, True]
+    result = EulerResult(particles=x, times=torch.tensor([1.0, 0.0]))
+    assert result.outside(-1, 1).tolist() == [False, False, True, True]
+    with pytest.raises(ValueError, match="low < high"):
+        outside_range(x, 1, -1)
+    with pytest.raises(ValueError, match="margin must be"):
+        outside_range(x, -1, 1, margin=-0.1)

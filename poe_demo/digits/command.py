@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 import torch
 
+from ..experts import network_memory
 from ..outputs import check_output_files, save_npz, writable_dir, write_outputs
 from ..resources import check_memory, sampler_memory
 from .checkpoints import DIGIT_DIR, load_digit_models, train_digit_models
 from .compose import digit_experts, parse_product
 from .data import SIZE, to_pixels
 from .pictures import plot_digits
-from .steering import STRENGTH, sample_digits, verdicts
+from .steering import STRENGTH, digit_reward, sample_digits, verdicts
 
 __all__ = ["DIGITS_FORMATS", "digits", "train_digits"]
 
@@ -28,14 +30,26 @@ def digits(args) -> int:
     )
     models = load_digit_models(args.data_dir or DIGIT_DIR, args.device)
     product = getattr(args, "product", None)
-    experts = ("flow_all",) if product is None else parse_product(product, digit_experts(models))
+    named = digit_experts(models)
+    experts = named["flow_all"] if product is None else parse_product(product, named)
+    reward = None if args.digit is None else digit_reward(models["reward"], args.digit)
+    one = torch.zeros(1, 1, SIZE, SIZE, device=args.device)
+    activations = network_memory([experts] if product is None else experts, one, args.particles)
+    check_memory(  # again, now with the networks' activations, measured on the loaded networks
+        sampler_memory(args.particles * SIZE * SIZE, args.steps, network_bytes=activations),
+        f"--particles {args.particles} --steps {args.steps}",
+    )
     g = torch.Generator().manual_seed(args.seed)
     start = time.perf_counter()
     target = "any digit" if args.digit is None else f"digit {args.digit}"
     r = sample_digits(
-        models, args.digit, args.particles, args.steps, args.mcmc_steps, g, experts, progress=f"{target} (AIS)"
+        experts, reward, args.particles, args.steps, args.mcmc_steps, g, args.device, progress=f"{target} (AIS)"
     )
     seconds = time.perf_counter() - start
+    far = int(r.outside(-1.0, 1.0).sum())
+    if far:  # a sign of networks that do not fit the data, e.g. a --data-dir trained too briefly
+        print(f"poe-demo: warning: {far} of {args.particles} images have pixels far outside the data's range "
+              "[-1, 1]; the judge's verdicts on them mean little", file=sys.stderr)  # fmt: skip
     judged, confidence = verdicts(models["judge"], r.particles)
     rewarded, _ = verdicts(models["reward"], r.particles)
     best = r.best_index
@@ -69,6 +83,7 @@ def digits(args) -> int:
         "judge_confidence": round(float(confidence[best]), 4) if chosen else None,
         "reward_classifier": int(rewarded[best]) if chosen else None,
         "judge_classes": torch.bincount(judged, minlength=10).tolist(),
+        "outside_data_range": far,
         "seconds": round(seconds, 2),
     }
     print(json.dumps(summary), "->", ", ".join(map(str, paths)))

@@ -51,7 +51,7 @@ def ancestors(result: AISResult, rows: Tensor) -> int:
 
 
 def compare_samplers(
-    models: dict,
+    judge: torch.nn.Module,
     experts,
     asked: tuple[int, ...],
     seeds,
@@ -62,8 +62,9 @@ def compare_samplers(
     samplers: tuple[str, ...] = ("annealed", "euler"),
 ) -> dict[str, Row]:
     """{sampler: :class:`Row`} for the product ``experts`` (a list or a :class:`~poe_demo.experts.Product`)
-    asked to show the classes ``asked``, one run per seed, for each of ``samplers`` ("annealed", "euler"). With
-    a ``reward`` only the annealed sampler runs (Euler has no way to use one), with the steering settings."""
+    asked to show the classes ``asked``, graded by ``judge``, one run per seed, for each of ``samplers``
+    ("annealed", "euler"). With a ``reward`` only the annealed sampler runs (Euler has no way to use one),
+    with the steering settings."""
     unknown = [s for s in samplers if s not in ("annealed", "euler")]
     if unknown or not samplers:
         raise ValueError(f"samplers must be a non-empty subset of ('annealed', 'euler'), got {samplers!r}")
@@ -98,10 +99,10 @@ def compare_samplers(
     for name, images in found.items():
         if not images:
             continue
-        shares = torch.tensor([in_set(models, x, asked) for x in images], dtype=torch.float64)
+        shares = torch.tensor([in_set(judge, x, asked) for x in images], dtype=torch.float64)
         out[name] = Row(
             sampler=name,
-            grade=grade(models, torch.cat(images), asked),
+            grade=grade(judge, torch.cat(images), asked),
             in_set_se=float(shares.std() / len(shares) ** 0.5) if len(shares) > 1 else float("nan"),
             images=sum(len(x) for x in images),
             evaluations=per_expert[name] * len(experts),

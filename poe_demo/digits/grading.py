@@ -36,9 +36,9 @@ def ink(images: Tensor) -> Tensor:
     return to_pixels(images).flatten(1).mean(1)
 
 
-def in_set(models: dict, images: Tensor, asked: tuple[int, ...]) -> float:
-    """The share of images ``[n, 1, 14, 14]`` that the judge puts in one of the classes ``asked``."""
-    label, _ = verdicts(models["judge"], images)
+def in_set(judge: torch.nn.Module, images: Tensor, asked: tuple[int, ...]) -> float:
+    """The share of images ``[n, 1, 14, 14]`` that ``judge`` puts in one of the classes ``asked``."""
+    label, _ = verdicts(judge, images)
     return float(torch.isin(label, torch.tensor(asked, device=label.device)).double().mean())
 
 
@@ -92,16 +92,15 @@ class Grade:
         return f"{classes}   {share}   {scores}"
 
 
-def grade(models: dict, images: Tensor, asked: tuple[int, ...], against: str = "test") -> Grade:
-    """Grade images ``[n, 1, 14, 14]`` (equally weighted: resample weighted ones first) asked to show ``asked``;
-    the Fréchet distance is to real images of ``asked`` from the part ``against`` of the split (grading the
-    held-out images themselves, pass "train")."""
-    judge = models["judge"]
+def grade(judge: torch.nn.Module, images: Tensor, asked: tuple[int, ...], against: str = "test") -> Grade:
+    """Grade images ``[n, 1, 14, 14]`` (equally weighted: resample weighted ones first) asked to show ``asked``
+    by ``judge`` (the shipped ``load_digit_models()["judge"]``); the Fréchet distance is to real images of
+    ``asked`` from the part ``against`` of the split (grading the held-out images themselves, pass "train")."""
     label, confidence = verdicts(judge, images)
     real = real_images(against, asked)
     return Grade(
         classes=(torch.bincount(label, minlength=10).double() / len(label)).tolist(),
-        in_set=in_set(models, images, asked),
+        in_set=in_set(judge, images, asked),
         confidence=float(confidence.mean()),
         ink=float(ink(images).mean()),
         frechet=frechet_distance(judge_features(judge, images), judge_features(judge, real)),

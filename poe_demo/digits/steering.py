@@ -49,13 +49,16 @@ def flow_expert(net: torch.nn.Module) -> ModelExpert:
     return ModelExpert(net, FlowSchedule(1000), "flow")
 
 
-def digit_reward(models: dict, digit: int | tuple[int, ...], strength: float = STRENGTH) -> ClassifierReward:
-    """log r(x) = strength * log p(digit | x) under the reward classifier; for a tuple of digits, the
+def digit_reward(
+    classifier: torch.nn.Module, digit: int | tuple[int, ...], strength: float = STRENGTH
+) -> ClassifierReward:
+    """log r(x) = strength * log p(digit | x) under ``classifier`` (logits ``[n, 10]`` for images in
+    [-1, 1], such as the shipped ``load_digit_models()["reward"]``); for a tuple of digits, the
     probability of any of them (a concept such as "0, 2 or 4")."""
     digits = (digit,) if isinstance(digit, int) and not isinstance(digit, bool) else tuple(digit)
     if not digits or any(isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 9 for d in digits):
         raise ValueError(f"digit must be an integer from 0 to 9 or a tuple of them, got {digit!r}")
-    return ClassifierReward(models["reward"], digits, strength)
+    return ClassifierReward(classifier, digits, strength, data_range=(-1.0, 1.0))
 
 
 def noise(n: int, generator: torch.Generator | None = None, device: str | torch.device = "cpu") -> Tensor:
@@ -64,24 +67,24 @@ def noise(n: int, generator: torch.Generator | None = None, device: str | torch.
 
 
 def sample_digits(
-    models: dict,
-    digit: int | tuple[int, ...] | None,
-    n_particles: int,
+    experts,
+    reward: ClassifierReward | None = None,
+    n_particles: int = 16,
     n_steps: int = 32,
     n_mcmc_steps: int = 2,
     generator: torch.Generator | None = None,
-    experts=("flow_all",),
-    strength: float = STRENGTH,
+    device: str | torch.device = "cpu",
     **sampler_options,
 ) -> AISResult:
-    """The annealed sampler on the product of ``experts``, steered to ``digit`` by the reward classifier
-    (``None``: no reward). ``experts`` holds names of flow networks or generative experts, such as a
-    :class:`~poe_demo.experts.Product` from :func:`~poe_demo.digits.compose.parse_product`. Noise is
-    drawn from ``generator``, then the sampler uses it."""
-    generative = [flow_expert(models[e]) if isinstance(e, str) else e for e in experts]
-    reward = None if digit is None else digit_reward(models, digit, strength)
-    device = next(models["judge"].parameters()).device
-    options = {**(STEERING if digit is not None else {}), **sampler_options}
+    """The annealed sampler on ``experts`` (one generative expert, a list, or a
+    :class:`~poe_demo.experts.Product` from :func:`~poe_demo.digits.compose.parse_product`) times
+    ``reward`` (``None``: none; else e.g. :func:`digit_reward`), from noise ``[n_particles, 1, 14, 14]``
+    drawn from ``generator`` before the sampler uses it. With a reward, the steering settings
+    :data:`STEERING` apply unless ``sampler_options`` say otherwise."""
+    if n_particles < 1:
+        raise ValueError(f"n_particles must be >= 1, got {n_particles}")
+    generative = [experts] if callable(getattr(experts, "velocity", None)) else experts
+    options = {**(STEERING if reward is not None else {}), **sampler_options}
     return annealed_importance_sampling(
         generative, reward, noise(n_particles, generator, device), n_steps, n_mcmc_steps, generator=generator, **options
     )
@@ -114,7 +117,8 @@ def steering_trial(
 ) -> Trial:
     """One seeded annealed run steered to ``digit``; its highest-reward particle, graded by both classifiers."""
     g = torch.Generator().manual_seed(seed)
-    result = sample_digits(models, digit, n_particles, n_steps, n_mcmc_steps, g)
+    expert, reward = flow_expert(models["flow_all"]), digit_reward(models["reward"], digit)
+    result = sample_digits(expert, reward, n_particles, n_steps, n_mcmc_steps, g)
     return _trial(models, result.best, digit)
 
 
@@ -128,7 +132,7 @@ def best_of_n_trial(
     n = euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps)
     samples = euler([flow_expert(models["flow_all"])], noise(n, g), n_steps, time_power=STEERING["time_power"])
     images = samples.particles
-    best = images[int(digit_reward(models, digit).log_reward(images).argmax())]
+    best = images[int(digit_reward(models["reward"], digit).log_reward(images).argmax())]
     return _trial(models, best, digit)
 
 

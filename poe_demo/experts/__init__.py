@@ -1,6 +1,6 @@
 """Experts: generative (velocity + score) and the data they know."""
 
-from .adapters import DiscreteSchedule, FlowSchedule, ModelExpert, from_diffusers
+from .adapters import DiscreteSchedule, FlowSchedule, ModelExpert, from_diffusers, network_memory
 from .axis import AxisFlowExpert, BatchedAxisExperts, TrainingConfig, radial_features, train_axis_expert
 from .base import DiscriminativeExpert, GenerativeExpert
 from .color import PALETTE_NOISE_SPREAD, ColorMeanExpert, ColorMixtureExpert
@@ -40,6 +40,7 @@ __all__ = [
     "check_normalizable",
     "exponent_of",
     "from_diffusers",
+    "network_memory",
     "gaussian_product",
     "load_axis_experts",
     "mixture_flow",

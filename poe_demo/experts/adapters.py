@@ -35,8 +35,9 @@ from torch import Tensor
 
 from ..conventions import PREDICTIONS, linear_time, velocity_from_prediction, vp_coefficients
 from ..paths import score_from_velocity
+from ..resources import peak_bytes_per_item
 from ..validation import check_choice
-from .power import Composable
+from .power import Composable, base_of
 
 __all__ = ["DiscreteSchedule", "FlowSchedule", "ModelExpert", "from_diffusers"]
 
@@ -110,6 +111,7 @@ class ModelExpert(Composable):
             raise TypeError(f"model must be callable as model(x, timestep), got {type(model).__name__}")
         self.model, self.schedule, self.clamp = model, schedule, clamp
         self.prediction = check_choice("prediction", prediction, PREDICTIONS)
+        self._bytes_per_item: dict = {}
         if prediction == "epsilon" and isinstance(schedule, FlowSchedule):
             raise ValueError("an epsilon prediction cannot give x_0 at t = 1 on a flow path; use prediction='flow'")
 
@@ -146,6 +148,23 @@ class ModelExpert(Composable):
     def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
         v = self.velocity(x, t)
         return v, score_from_velocity(x, v, t)
+
+    def bytes_per_item(self, x: Tensor) -> float:
+        """Peak memory of one call per item of a batch shaped like ``x [L, ...]``, measured once per
+        item shape with a probe (:func:`~poe_demo.resources.peak_bytes_per_item`); 0 where unmeasurable."""
+        key = (tuple(x.shape[1:]), x.dtype, x.device)
+        if key not in self._bytes_per_item:
+            probe = lambda n: self.velocity(torch.zeros(n, *x.shape[1:], dtype=x.dtype, device=x.device), 0.5)  # noqa: E731
+            self._bytes_per_item[key] = peak_bytes_per_item(probe) or 0.0 if x.device.type == "cpu" else 0.0
+        return self._bytes_per_item[key]
+
+
+def network_memory(experts, x: Tensor, n_particles: int | None = None) -> int:
+    """Bytes the largest network call of a sampler run on ``x [L, ...]`` needs beyond the states:
+    L (or ``n_particles``, to ask before allocating x) times the most any of ``experts`` needs per
+    item (their calls come one at a time)."""
+    per_item = [base_of(e).bytes_per_item(x) for e in experts if hasattr(base_of(e), "bytes_per_item")]
+    return int(max(per_item, default=0.0) * (x.shape[0] if n_particles is None else n_particles))
 
 
 def from_diffusers(model, scheduler, clamp: bool = True) -> ModelExpert:

@@ -13,6 +13,7 @@ from .ais import (
 )
 from .euler import EulerResult, euler
 from .langevin import langevin_dynamics
+from .range_check import outside_range
 from .rejection import RejectionResult, rejection_sampling
 from .transitions import (
     METROPOLIS_RULES,
@@ -64,6 +65,7 @@ __all__ = [
     "mala_log_alpha",
     "mismatch_increment",
     "next_curvature",
+    "outside_range",
     "ode_step",
     "rejection_sampling",
     "start",

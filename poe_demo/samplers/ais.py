@@ -62,6 +62,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from ..experts.adapters import network_memory
 from ..experts.base import DiscriminativeExpert, GenerativeExpert, as_expert_list
 from ..experts.gaussian import check_normalizable
 from ..paths import x_hat_from_velocity
@@ -69,6 +70,7 @@ from ..resources import check_memory, sampler_memory
 from ..rng import rand
 from ..smc import RESAMPLERS, effective_sample_size, resample, reweight
 from ..validation import check_choice, check_count, check_range, check_state
+from .range_check import outside_range
 from .transitions import (
     METROPOLIS_RULES,
     Evaluation,
@@ -137,6 +139,10 @@ class AISResult:
     times: Tensor  # [T + 1]
     trajectory: Tensor | None = None  # [T + 1, L, ...] at each level, before its resampling
     ancestors: Tensor | None = None  # [T + 1, L] the parent chosen for each slot by each level's resampling
+
+    def outside(self, low: float, high: float, margin: float = 0.25) -> Tensor:
+        """``[L]`` bool: particles far outside the data's range [low, high] (:func:`outside_range`)."""
+        return outside_range(self.particles, low, high, margin)
 
     def lineage(self, index: int) -> Tensor:
         """The path ``[T + 1, ...]`` through the levels of the particle now in slot ``index``."""
@@ -376,7 +382,9 @@ def annealed_importance_sampling(
             f"tempering must reach lambda(0) = 1 so that the final target is the product, got {lam(0.0)!r}"
         )
     check_memory(
-        sampler_memory(x_init.numel(), n_steps, keep_trajectory, x_init.element_size()),
+        sampler_memory(
+            x_init.numel(), n_steps, keep_trajectory, x_init.element_size(), network_memory(generative, x_init)
+        ),
         f"annealed_importance_sampling with state {tuple(x_init.shape)}, n_steps={n_steps}, "
         f"keep_trajectory={keep_trajectory}",
     )

@@ -9,10 +9,12 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from ..experts.adapters import network_memory
 from ..experts.base import GenerativeExpert, as_expert_list
 from ..experts.gaussian import check_normalizable
 from ..resources import check_memory, sampler_memory
 from ..validation import check_count, check_state
+from .range_check import outside_range
 from .transitions import ode_step, raise_nonfinite, start, summed_velocity, time_grid
 
 __all__ = ["EulerResult", "euler"]
@@ -23,6 +25,10 @@ class EulerResult:
     particles: Tensor  # [L, ...] at t = 0
     times: Tensor  # [T + 1], from 1 to 0
     trajectory: Tensor | None = None  # [T + 1, L, ...] when kept
+
+    def outside(self, low: float, high: float, margin: float = 0.25) -> Tensor:
+        """``[L]`` bool: particles far outside the data's range [low, high] (:func:`outside_range`)."""
+        return outside_range(self.particles, low, high, margin)
 
 
 @torch.no_grad()
@@ -46,7 +52,9 @@ def euler(
     check_state(x_init)
     check_count("n_steps", n_steps, minimum=1)
     check_memory(
-        sampler_memory(x_init.numel(), n_steps, keep_trajectory, x_init.element_size()),
+        sampler_memory(
+            x_init.numel(), n_steps, keep_trajectory, x_init.element_size(), network_memory(experts, x_init)
+        ),
         f"euler with state {tuple(x_init.shape)}, n_steps={n_steps}, keep_trajectory={keep_trajectory}",
     )
     times = time_grid(n_steps, time_power).tolist()
