@@ -32,7 +32,7 @@ demo: setup
 test: setup browser
 	@start=$$(date +%s) \
 	&& $(BIN)/ruff check . && $(BIN)/ruff format --check . \
-	&& $(BIN)/pytest tests \
+	&& $(BIN)/pytest --durations=15 tests \
 	&& $(BIN)/pytest --nbval --nbval-current-env notebooks \
 	&& echo "make test: passed in $$(( $$(date +%s) - start )) s"
 
@@ -49,7 +49,7 @@ bench: setup browser
 		&& ../$(BIN)/python playground_latency.py && ../$(BIN)/python versus_commit.py \
 		&& ../$(BIN)/python profile_target.py && ../$(BIN)/python cli_start.py \
 		&& ../$(BIN)/python digit_resolution.py && ../$(BIN)/python digit_nets.py && ../$(BIN)/python digits.py \
-		&& ../$(BIN)/python compose.py && ../$(BIN)/python report.py
+		&& ../$(BIN)/python compose.py && ../$(BIN)/python busy_core.py --notebook && ../$(BIN)/python report.py
 
 ## Retrain the shipped networks and rewrite poe_demo/checkpoints/ (manifests included; the digits take about an hour)
 weights: setup

@@ -23,6 +23,7 @@ distance on the judge's features and the distance to the nearest training image,
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -84,10 +85,25 @@ def picture(models: dict, experts: dict, path: Path) -> None:
     plot_digits(torch.cat(rows), columns=8, row_labels=labels, title=title, path=path)
 
 
+def seven_rows(models: dict, compare, n_particles: int) -> dict:
+    """A 7 three ways: guidance 2, the reward on flow_all, and both."""
+    cfg = guidance(7, 2.0)
+    reward = digit_reward(models["reward"], 7)
+    seven = {
+        f"guidance 2 ({cfg})": compare(cfg, (7,)),
+        # one expert instead of two: twice the particles for the same expert evaluations
+        "reward on flow_all": compare("flow_all", (7,), reward, 2 * n_particles),
+        "guidance 2 and reward": compare(cfg, (7,), reward),
+    }
+    print("seven", seven, flush=True)
+    return seven
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="two seeds of four particles (smoke test)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--only", choices=("seven",), help="re-run one block, keeping the others' stored results")
     args = parser.parse_args()
     configure_cpu()
     models = load_digit_models()
@@ -102,23 +118,23 @@ def main() -> None:
         rows = compare_samplers(models["judge"], product, asked, on, particles, 32, 2, reward=reward)
         return {name: _rounded(row) for name, row in rows.items()}
 
+    name = "compose_quick.json" if args.quick else "compose.json"
+    if args.only:  # the stored run's other blocks, unchanged (same settings): e.g. after a reward changed
+        payload = json.loads((args.out / name).read_text())
+        payload.pop("machine", None)
+        if payload["settings"] != settings:
+            raise SystemExit(f"--only needs the stored run's settings, {payload['settings']}, got {settings}")
+        payload["seven"] = seven_rows(models, compare, n_particles)
+        print(f"wrote {write_json(name, payload, directory=args.out)}")
+        return
     payload = {"settings": settings, "products": {}, "seven": {}, "guidance_per_digit": {}, "real": {}}
-    for name, (expression, asked) in PRODUCTS.items():
-        payload["products"][name] = {"asked": list(asked), **compare(expression, asked)}
-        print(name, payload["products"][name], flush=True)
+    for name_, (expression, asked) in PRODUCTS.items():
+        payload["products"][name_] = {"asked": list(asked), **compare(expression, asked)}
+        print(name_, payload["products"][name_], flush=True)
     payload["real"] = {"0, 2, 4": real_reference(models, EVENS), "5-9": real_reference(models, (5, 6, 7, 8, 9)),
                        "7": real_reference(models, (7,))}  # fmt: skip
 
-    cfg = guidance(7, 2.0)
-    reward = digit_reward(models["reward"], 7)
-    seven = {
-        f"guidance 2 ({cfg})": compare(cfg, (7,)),
-        # one expert instead of two: twice the particles for the same expert evaluations
-        "reward on flow_all": compare("flow_all", (7,), reward, 2 * n_particles),
-        "guidance 2 and reward": compare(cfg, (7,), reward),
-    }
-    payload["seven"] = seven
-    print("seven", seven, flush=True)
+    payload["seven"] = seven_rows(models, compare, n_particles)
     for digit in range(10):
         payload["guidance_per_digit"][str(digit)] = compare(
             guidance(digit, 2.0), (digit,), None, n_particles // 2, per_digit
@@ -126,7 +142,6 @@ def main() -> None:
         print("guidance", digit, payload["guidance_per_digit"][str(digit)], flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     picture(models, experts, args.out / ("compose_quick.png" if args.quick else "compose.png"))
-    name = "compose_quick.json" if args.quick else "compose.json"
     print(f"wrote {write_json(name, payload, directory=args.out)}")
 
 

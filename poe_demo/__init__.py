@@ -1,4 +1,4 @@
-"""poe_demo: Product of Experts for Visual Generation (Zhang et al., 2025), on a colored point-cloud sphere.
+"""poe_demo: Product of Experts for Visual Generation (Zhang et al., 2025), on a point-cloud sphere and digits.
 
 Modules, from the bottom up: ``data`` (spheres, palette noise), ``paths`` (the linear path and
 its conversions), ``conventions`` (other paths mapped onto it), ``experts`` (generative experts,

@@ -36,6 +36,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("digit_nets.py", "digit_nets_quick.json"),
         ("cli_start.py", "cli_start_quick.json"),
         ("compose.py", "compose_quick.json"),
+        ("busy_core.py", "busy_core_quick.json"),
     ],
 )
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):

@@ -2,8 +2,10 @@
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -382,8 +384,6 @@ def _start(tmp_path, *argv):
 
 
 def test_ctrl_c_ends_with_one_line_exit_130_and_leaves_previous_outputs(tmp_path):
-    import signal
-    import time
 
     out = tmp_path / "outputs"
     quick = ["demo", "--particles", "2", "--points", "32", "--steps", "4", "--mcmc-steps", "1", "--out", str(out)]
@@ -462,3 +462,38 @@ def test_sample_with_its_defaults_gives_the_color_it_names(tmp_path, color, rgb)
     assert done.returncode == 0, done.stderr
     reached = json.loads((tmp_path / "s.json").read_text())["returned_mean_color"]
     assert max(abs(a - b) for a, b in zip(reached, rgb)) < 0.1, reached
+
+
+STUCK = """
+import sys, time
+from poe_demo import cli, commands
+cli.EXIT_WITHIN = {within}
+def stuck(args):  # a command that ignores the interrupt and hangs, as the 1 in 173 did
+    started = False
+    while True:
+        try:
+            if not started:
+                started = True
+                print("started", flush=True)
+            time.sleep(60)
+        except KeyboardInterrupt:
+            pass
+commands.demo = stuck
+sys.exit(cli.main(["demo", "--out", {out!r}]))
+"""
+
+
+@pytest.mark.parametrize("presses, within", [(1, 2.0), (2, 600.0)])
+def test_a_run_that_hangs_after_ctrl_c_prints_its_stacks_and_exits(tmp_path, presses, within):
+    """The watchdog (after EXIT_WITHIN seconds) and a second Ctrl-C both end a stuck run with exit
+    130 and every thread's stack on stderr: where a hang is, instead of a terminal that never returns."""
+    script = STUCK.format(within=within, out=str(tmp_path / "out"))
+    stuck = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert stuck.stdout.readline().strip() == "started"
+    for _ in range(presses):
+        stuck.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+    _, stderr = stuck.communicate(timeout=60)
+    assert stuck.returncode == 130, stderr
+    reason = "interrupted twice" if presses == 2 else "still running 2 s after Ctrl-C"
+    assert f"poe-demo: {reason}; the threads' stacks" in stderr and "in stuck" in stderr, stderr

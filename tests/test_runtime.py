@@ -33,3 +33,37 @@ def test_torch_threads_sets_the_count_inside_and_restores_it_after_an_error():
         with torch_threads(0):
             pass
     assert torch.get_num_threads() == before
+
+
+def test_configure_cpu_uses_the_cores_idle_now(monkeypatch):
+    import torch
+
+    from poe_demo import runtime
+
+    before = torch.get_num_threads()
+    try:
+        for idle, threads in [(0.2, 1), (1.3, 1), (1.6, 2), (None, runtime._DEFAULT_THREADS)]:
+            monkeypatch.setattr(runtime, "free_cores", lambda idle=idle: idle)
+            assert runtime.configure_cpu()["torch_threads"] == min(threads, runtime._DEFAULT_THREADS)
+        assert runtime.configure_cpu(threads=1)["free_cores"] is None  # asked for: no measuring
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_free_cores_sees_a_busy_process():
+    """One process spinning takes one core: what a browser or another job does to a reader's laptop."""
+    import os
+    import subprocess
+    import sys
+
+    from poe_demo.runtime import free_cores
+
+    cores = len(os.sched_getaffinity(0))
+    if cores < 2 or free_cores() is None:
+        pytest.skip("needs /proc/stat and two cores")
+    spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        busy = min(free_cores(0.5) for _ in range(3))
+    finally:
+        spin.kill()
+    assert busy < cores - 0.6, busy

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import weakref
 
 import torch
 from torch import Tensor
@@ -111,7 +112,6 @@ class ModelExpert(Composable):
             raise TypeError(f"model must be callable as model(x, timestep), got {type(model).__name__}")
         self.model, self.schedule, self.clamp = model, schedule, clamp
         self.prediction = check_choice("prediction", prediction, PREDICTIONS)
-        self._bytes_per_item: dict = {}
         if prediction == "epsilon" and isinstance(schedule, FlowSchedule):
             raise ValueError("an epsilon prediction cannot give x_0 at t = 1 on a flow path; use prediction='flow'")
 
@@ -152,11 +152,18 @@ class ModelExpert(Composable):
     def bytes_per_item(self, x: Tensor) -> float:
         """Peak memory of one call per item of a batch shaped like ``x [L, ...]``, measured once per
         item shape with a probe (:func:`~poe_demo.resources.peak_bytes_per_item`); 0 where unmeasurable."""
+        try:
+            measured = _PROBED.setdefault(self.model, {})  # per network: its experts share the measurement
+        except TypeError:  # a model that cannot be weakly referenced: measured at every run
+            measured = {}
         key = (tuple(x.shape[1:]), x.dtype, x.device)
-        if key not in self._bytes_per_item:
+        if key not in measured:
             probe = lambda n: self.velocity(torch.zeros(n, *x.shape[1:], dtype=x.dtype, device=x.device), 0.5)  # noqa: E731
-            self._bytes_per_item[key] = peak_bytes_per_item(probe) or 0.0 if x.device.type == "cpu" else 0.0
-        return self._bytes_per_item[key]
+            measured[key] = peak_bytes_per_item(probe) or 0.0 if x.device.type == "cpu" else 0.0
+        return measured[key]
+
+
+_PROBED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {item shape: bytes per item}
 
 
 def network_memory(experts, x: Tensor, n_particles: int | None = None) -> int:
