@@ -285,3 +285,15 @@ def test_digits_says_in_one_line_when_images_leave_the_data_range(tmp_path, monk
     warnings = [line for line in err.splitlines() if line.startswith("poe-demo: warning:")]
     assert warnings == ["poe-demo: warning: 4 of 4 images have pixels far outside the data's range [-1, 1]; "
                         "the judge's verdicts on them mean little"]  # fmt: skip
+
+
+@pytest.mark.parametrize("n_steps", [2, 3])
+def test_the_shortest_trainings_run_and_one_step_is_refused(n_steps):
+    """OneCycleLR divides by the length of each phase: two steps once crashed digit_nets' quick
+    benchmark on a slow machine (ZeroDivisionError), where its time budget fit only two."""
+    from poe_demo.digits.train import DigitTraining, train_classifier, train_flow
+
+    train_flow(DigitTraining("flow", digits=(1,), width=8, n_steps=n_steps, batch_size=4), progress=False)
+    train_classifier(DigitTraining("judge", part="judge", width=8, n_steps=n_steps, batch_size=4), progress=False)
+    with pytest.raises(ValueError, match="n_steps must be >= 2"):
+        train_flow(DigitTraining("flow", digits=(1,), width=8, n_steps=1, batch_size=4), progress=False)

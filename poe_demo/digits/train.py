@@ -45,6 +45,15 @@ def _net(config: DigitTraining) -> torch.nn.Module:
     return NETS[config.kind](**{key: config.width})
 
 
+def _one_cycle(opt, lr: float, n_steps: int, warmup: float):
+    """OneCycleLR with a warm-up of ``warmup`` of the steps, at least two of them and at most 3/4:
+    OneCycleLR divides by both phases' lengths, so it needs 1 < pct_start * n_steps < n_steps."""
+    if n_steps < 2:
+        raise ValueError(f"n_steps must be >= 2 (a warm-up and a decay), got {n_steps}")
+    pct_start = min(max(warmup, 2 / n_steps), 0.75)
+    return torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=n_steps, pct_start=pct_start)
+
+
 def train_flow(
     config: DigitTraining, progress: bool = True, images: Tensor | None = None, net: torch.nn.Module | None = None
 ) -> tuple[torch.nn.Module, list[float], float]:
@@ -69,10 +78,7 @@ def train_flow(
             net = _net(config)
     average = copy.deepcopy(net).requires_grad_(False)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    # a short warm-up; at least two steps of it, which OneCycleLR needs
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        opt, config.lr, total_steps=config.n_steps, pct_start=max(0.05, 2 / config.n_steps)
-    )
+    schedule = _one_cycle(opt, config.lr, config.n_steps, warmup=0.05)
     losses = []
     label = f"train the {''.join(map(str, config.digits))} {config.kind.replace('_', ' ')} expert"
     for _ in tqdm(range(config.n_steps), desc=label, disable=not progress, leave=False):
@@ -111,9 +117,7 @@ def train_classifier(config: DigitTraining, progress: bool = True) -> tuple[torc
         torch.manual_seed(config.seed)
         net = _net(config)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        opt, config.lr, total_steps=config.n_steps, pct_start=max(0.1, 2 / config.n_steps)
-    )
+    schedule = _one_cycle(opt, config.lr, config.n_steps, warmup=0.1)
     losses = []
     for _ in tqdm(range(config.n_steps), desc=f"train the {config.kind} classifier", disable=not progress, leave=False):
         rows = torch.randint(len(data), (config.batch_size,), generator=gen)
