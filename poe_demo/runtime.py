@@ -1,8 +1,8 @@
 """CPU settings that make the samplers fast. Call :func:`configure_cpu` once per process.
 
 Threads: torch's threads meet at a barrier after every operation, so when another process takes
-one of two cores, a thread that the operating system pauses holds up the other, and a run can
-take 7 times as long, not twice. :func:`configure_cpu` therefore counts the cores that are idle
+one of two cores, a thread that the operating system pauses holds up the other: notebook 6 once
+took 7 times as long, not twice. :func:`configure_cpu` therefore counts the cores that are idle
 right now and uses that many threads (at least one).
 
 The samplers allocate and free tensors of a few MB at every step. glibc hands blocks that large

@@ -31,10 +31,10 @@ def digits(args) -> int:
     models = load_digit_models(args.data_dir or DIGIT_DIR, args.device)
     product = getattr(args, "product", None)
     named = digit_experts(models)
-    experts = named["flow_all"] if product is None else parse_product(product, named)
+    experts = [named["flow_all"]] if product is None else parse_product(product, named)
     reward = None if args.digit is None else digit_reward(models["reward"], args.digit)
     one = torch.zeros(1, 1, SIZE, SIZE, device=args.device)
-    activations = network_memory([experts] if product is None else experts, one, args.particles)
+    activations = network_memory(experts, one, args.particles)
     check_memory(  # again, now with the networks' activations, measured on the loaded networks
         sampler_memory(args.particles * SIZE * SIZE, args.steps, network_bytes=activations),
         f"--particles {args.particles} --steps {args.steps}",

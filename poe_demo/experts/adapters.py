@@ -159,7 +159,8 @@ class ModelExpert(Composable):
         key = (tuple(x.shape[1:]), x.dtype, x.device)
         if key not in measured:
             probe = lambda n: self.velocity(torch.zeros(n, *x.shape[1:], dtype=x.dtype, device=x.device), 0.5)  # noqa: E731
-            measured[key] = peak_bytes_per_item(probe) or 0.0 if x.device.type == "cpu" else 0.0
+            on_cpu = x.device.type == "cpu"  # the probe reads this process's resident memory
+            measured[key] = (peak_bytes_per_item(probe) or 0.0) if on_cpu else 0.0
         return measured[key]
 
 
