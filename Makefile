@@ -27,13 +27,15 @@ $(STAMP): pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/poe-demo demo --out outputs
 
-## The test suite: lint and format check, library tests (the rendered site in headless Chromium
-## among them), then every notebook re-run and compared with its stored outputs
+## The test suite: lint and format check, then library tests (the rendered site in headless Chromium
+## among them) and every notebook re-run and compared with its stored outputs (nbval), side by side
+## on TEST_WORKERS processes (pytest-xdist; each notebook's cells stay together on one of them)
+TEST_WORKERS ?= 2
+
 test: setup browser
 	@start=$$(date +%s) \
 	&& $(BIN)/ruff check . && $(BIN)/ruff format --check . \
-	&& $(BIN)/pytest --durations=15 tests \
-	&& $(BIN)/pytest --nbval --nbval-current-env notebooks \
+	&& $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 --nbval --nbval-current-env tests notebooks \
 	&& echo "make test: passed in $$(( $$(date +%s) - start )) s"
 
 ## Re-execute every notebook in place (after changing the library or a notebook), then `make test`

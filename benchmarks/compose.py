@@ -71,14 +71,14 @@ def real_reference(models: dict, asked: tuple[int, ...]) -> dict:
     }
 
 
-def picture(models: dict, experts: dict, path: Path) -> None:
+def picture(models: dict, experts: dict, path: Path, n_steps: int) -> None:
     """Eight images of AND and of NOT from each sampler (seed 0), one row each: the README's picture."""
     rows, labels = [], []
     for name, expression in (("AND", AND), ("NOT", NOT)):
         product = parse_product(expression, experts)
-        rows.append(euler(product, noise(8, torch.Generator().manual_seed(0)), 32).particles)
+        rows.append(euler(product, noise(8, torch.Generator().manual_seed(0)), n_steps).particles)
         g = torch.Generator().manual_seed(0)
-        annealed = annealed_importance_sampling(product, None, noise(16, g), 32, 2, generator=g)
+        annealed = annealed_importance_sampling(product, None, noise(16, g), n_steps, 2, generator=g)
         rows.append(annealed.particles[resample(annealed.log_weights, "systematic", g)][:8])
         labels += [f"{name}, Euler", f"{name}, annealed"]
     title = "AND = flow_01234 * flow_02468 / flow_all (0, 2, 4); NOT = flow_all^2 / flow_01234 (5-9)"
@@ -101,21 +101,23 @@ def seven_rows(models: dict, compare, n_particles: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="two seeds of four particles (smoke test)")
+    parser.add_argument("--quick", action="store_true", help="two seeds of four particles, 8 levels (smoke test)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--only", choices=("seven",), help="re-run one block, keeping the others' stored results")
     args = parser.parse_args()
     configure_cpu()
     models = load_digit_models()
     experts = digit_experts(models)
-    # 8 seeds of 32 particles: 256 graded annealed images per row (Euler: 8 x 157); per digit, 4 of 16
-    seeds, n_particles, per_digit = (range(2), 4, range(2)) if args.quick else (range(8), 32, range(4))
-    settings = {"seeds": len(seeds), "n_particles": n_particles, "n_steps": 32, "n_mcmc_steps": 2,
+    # 8 seeds of 32 particles: 256 graded annealed images per row (Euler: 8 x 157); per digit, 4 of 16.
+    # --quick runs every row on a few particles and levels: it checks the script, not the numbers.
+    quick = (range(2), 4, range(1), 8)
+    seeds, n_particles, per_digit, n_steps = quick if args.quick else (range(8), 32, range(4), 32)
+    settings = {"seeds": len(seeds), "n_particles": n_particles, "n_steps": n_steps, "n_mcmc_steps": 2,
                 "per_digit": {"seeds": len(per_digit), "n_particles": n_particles // 2}}  # fmt: skip
 
     def compare(expression, asked, reward=None, particles=n_particles, on=seeds):
         product = parse_product(expression, experts)
-        rows = compare_samplers(models["judge"], product, asked, on, particles, 32, 2, reward=reward)
+        rows = compare_samplers(models["judge"], product, asked, on, particles, n_steps, 2, reward=reward)
         return {name: _rounded(row) for name, row in rows.items()}
 
     name = "compose_quick.json" if args.quick else "compose.json"
@@ -141,7 +143,7 @@ def main() -> None:
         )
         print("guidance", digit, payload["guidance_per_digit"][str(digit)], flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    picture(models, experts, args.out / ("compose_quick.png" if args.quick else "compose.png"))
+    picture(models, experts, args.out / ("compose_quick.png" if args.quick else "compose.png"), n_steps)
     print(f"wrote {write_json(name, payload, directory=args.out)}")
 
 

@@ -9,7 +9,17 @@ imports, the networks' loading, the sampling, the writing), beside a busy loop, 
 - watchdog: exit 130 with the stacks (their text is kept in the results: that is the bug to find);
 - other: anything else (a traceback, another exit code, no exit within the timeout).
 
-Not part of make test (it takes minutes). Usage: python ctrl_c_stress.py [--runs 200] [--out DIR]
+Not part of make test (it takes minutes). Usage:
+python ctrl_c_stress.py [--runs 200] [--delays 0.2 6.0] [--out DIR]
+
+What it found (200 runs, delays 0.2-6 s): 196 clean, 1 watchdog, 3 others, all four interrupted
+within 0.8 s, during the imports. A KeyboardInterrupt raised inside a module being imported was
+swallowed there (the run sampled on until the watchdog) or left the module half-built, so that a
+later import failed ("cannot load module more than once per process" from numpy, "too many values
+to unpack"), which the CLI then reported as a mistake with exit 2. torch's C extension imports
+numpy and clears any error, KeyboardInterrupt included. The CLI now only notes a Ctrl-C until its
+imports are done (``poe_demo.cli.main``). Aimed at that window (``--delays 0.2 1.5``, 80 runs
+each): before the fix 60 clean, 12 watchdog, 8 others; after it 80 clean.
 """
 
 from __future__ import annotations
@@ -50,6 +60,8 @@ def one(delay: float, out: Path) -> tuple[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--delays", type=float, nargs=2, default=(0.2, 6.0), metavar=("LOW", "HIGH"),
+                        help="Ctrl-C at a delay drawn uniformly from [LOW, HIGH] seconds after the start")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     rng = random.Random(0)
@@ -59,15 +71,17 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as folder:
             for i in range(args.runs):
-                delay = rng.uniform(0.2, 6.0)
+                delay = rng.uniform(*args.delays)
                 kind, story = one(delay, Path(folder) / "d.npz")
                 counts[kind] = counts.get(kind, 0) + 1
                 if story:
                     stories.append({"run": i, "delay": round(delay, 2), "kind": kind, "stderr": story})
+                    print(f"run {i}, Ctrl-C at {delay:.2f} s: {kind}: {story[-300:]}", flush=True)
                 print(f"{i + 1}/{args.runs}: {counts}", flush=True)
     finally:
         spin.kill()
-    write_json("ctrl_c_stress.json", {"runs": args.runs, "counts": counts, "stories": stories}, args.out)
+    payload = {"runs": args.runs, "delays": list(args.delays), "counts": counts, "stories": stories}
+    write_json("ctrl_c_stress.json", payload, args.out)
 
 
 if __name__ == "__main__":

@@ -17,15 +17,16 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .colors import PALETTE, parse_color
 
 __all__ = ["main", "build_parser"]
 
 # The library's names, spelled out here so the parser needs no torch; tests/test_cli.py checks
-# each against its home (samplers.WEIGHTINGS, smc.RESAMPLERS, data.PALETTE, evaluation.COLOR_EXPERTS,
+# each against its home (samplers.WEIGHTINGS, smc.RESAMPLERS, evaluation.COLOR_EXPERTS,
 # TrainingConfig).
 WEIGHTINGS = ("incremental", "paper")
 RESAMPLERS = ("multinomial", "residual", "stratified", "systematic")
-PALETTE_NAMES = ("black", "red", "green", "blue", "yellow", "cyan", "magenta", "white")
+PALETTE_NAMES = tuple(PALETTE)
 COLOR_EXPERT_NAMES = ("mean", "mixture")
 TRAIN_DEFAULTS = {"n_steps": 3000, "seed": 0}
 
@@ -101,10 +102,8 @@ def _strength(text: str) -> float:
 
 
 def _color(text: str) -> str:
-    from .data import as_rgb
-
     try:
-        as_rgb(text)
+        parse_color(text)
     except (ValueError, TypeError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
@@ -267,9 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# After Ctrl-C a run should end in moments. If it has not after this many seconds (a stress run
-# once saw 1 interrupt in 173 never exit), or at a second Ctrl-C, the CLI prints every thread's
-# stack to stderr, so that the hang can be found, and leaves.
+# After Ctrl-C a run should end in moments. If it has not after this many seconds, or at a second
+# Ctrl-C, the CLI prints every thread's stack to stderr, so that a hang can be found, and leaves.
+# (It found one: a Ctrl-C swallowed during the imports, see main.)
 EXIT_WITHIN = 20.0
 
 
@@ -299,14 +298,24 @@ def main(argv: list[str] | None = None) -> int:
     import signal
     import threading
 
-    if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread
+    in_main_thread = threading.current_thread() is threading.main_thread()  # where signal handlers live
+    pressed = []
+    if in_main_thread:
+        # Until the imports are done, Ctrl-C is only noted. A KeyboardInterrupt raised inside a module
+        # being imported (numpy, torch) was swallowed there, so the run went on, or left the module
+        # half-built, so a later import failed ("cannot load module more than once per process"): 4 of
+        # 200 interrupts in benchmarks/ctrl_c_stress.py, all within the first second.
         _on_interrupt.pressed = False
-        signal.signal(signal.SIGINT, _on_interrupt)
+        signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
     try:
         args = build_parser().parse_args(argv)
         from . import commands
         from .runtime import configure_cpu
 
+        if in_main_thread:
+            signal.signal(signal.SIGINT, _on_interrupt)
+        if pressed:
+            raise KeyboardInterrupt
         configure_cpu()
         return getattr(commands, args.command)(args)
     except (ValueError, TypeError, OSError, ImportError) as exc:  # user mistakes: values, files, memory, extras

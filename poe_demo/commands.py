@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from .data import as_rgb, sample_noise, sample_spheres
+from .digits import command as digit_command
 from .evaluation import CHANNELS, COLOR_EXPERTS, sphere_experts
 from .experts import TrainingConfig, load_axis_experts, train_and_save
 from .experts.pretrained import CHECKPOINT_DIR
@@ -252,13 +253,9 @@ def train(args) -> int:
 
 
 def digits(args) -> int:
-    from .digits.command import digits as run
-
     args.out = args.out or [Path("outputs/digits.png")]
-    return run(args)
+    return digit_command.digits(args)
 
 
 def train_digits(args) -> int:
-    from .digits.command import train_digits as run
-
-    return run(args)
+    return digit_command.train_digits(args)

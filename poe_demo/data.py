@@ -13,13 +13,13 @@ information: it is (up to the jitter) the mean of its three palette colors.
 from __future__ import annotations
 
 import math
-import re
 from itertools import combinations
 from typing import Sequence
 
 import torch
 from torch import Tensor
 
+from .colors import PALETTE, parse_color
 from .validation import check_count
 
 __all__ = [
@@ -40,50 +40,15 @@ XYZ = slice(0, 3)
 RGB = slice(3, 6)
 COLOR_JITTER = 0.05
 
-PALETTE: dict[str, tuple[float, float, float]] = {
-    "black": (0.0, 0.0, 0.0),
-    "red": (1.0, 0.0, 0.0),
-    "green": (0.0, 1.0, 0.0),
-    "blue": (0.0, 0.0, 1.0),
-    "yellow": (1.0, 1.0, 0.0),
-    "cyan": (0.0, 1.0, 1.0),
-    "magenta": (1.0, 0.0, 1.0),
-    "white": (1.0, 1.0, 1.0),
-}
-
 
 def _palette_tensor(device=None) -> Tensor:
     return torch.tensor(list(PALETTE.values()), device=device)  # [8, 3]
 
 
-def _parse_rgb(text: str) -> list[float] | None:
-    """'1,0,0', '#ff0000' or the short '#f00' -> [r, g, b]; None if the text is none of these."""
-    text = text.strip()
-    if re.fullmatch(r"#[0-9a-fA-F]{6}", text):
-        return [int(text[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    if re.fullmatch(r"#[0-9a-fA-F]{3}", text):  # CSS shorthand: each digit doubled, #f80 = #ff8800
-        return [int(c * 2, 16) / 255 for c in text[1:]]
-    parts = text.split(",")
-    if len(parts) == 3:
-        try:
-            return [float(p) for p in parts]
-        except ValueError:
-            return None
-    return None
-
-
 def as_rgb(color: str | Sequence[float] | Tensor) -> Tensor:
     """A palette name, an RGB triple in [0, 1] (also as text: '1,0,0'), or a hex color '#ff0000' -> ``[3]``."""
     if isinstance(color, str):
-        if color.lower() in PALETTE:
-            return torch.tensor(PALETTE[color.lower()])
-        parsed = _parse_rgb(color)
-        if parsed is None:
-            raise ValueError(
-                f"unknown color {color!r}; use one of {', '.join(PALETTE)}, an RGB triple in [0, 1] "
-                "such as 1,0,0, or a hex color such as #ff0000 or #f00"
-            )
-        color = parsed
+        return torch.tensor(parse_color(color))
     try:
         rgb = torch.as_tensor(color, dtype=torch.float32).flatten()
     except (TypeError, ValueError, RuntimeError):

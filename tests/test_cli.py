@@ -383,15 +383,40 @@ def _start(tmp_path, *argv):
     )
 
 
-def test_ctrl_c_ends_with_one_line_exit_130_and_leaves_previous_outputs(tmp_path):
+INTERRUPTED_WHILE_IMPORTING = """
+import importlib.abc, os, signal, sys
+from poe_demo import cli
 
+class CtrlC(importlib.abc.MetaPathFinder):  # presses Ctrl-C as the module is looked up
+    def find_spec(self, name, path, target=None):
+        if name == sys.argv[1] and not hasattr(self, "pressed"):
+            self.pressed = os.kill(os.getpid(), signal.SIGINT)
+
+sys.meta_path.insert(0, CtrlC())
+sys.exit(cli.main(["sample", "--points", "64", "--particles", "2", "--steps", "3", "--out", "x.png"]))
+"""
+
+
+@pytest.mark.parametrize("module", ["numpy", "numpy.linalg", "matplotlib.pyplot"])
+def test_ctrl_c_during_the_imports_ends_the_run(tmp_path, module):
+    # torch's C extension imports numpy and clears any error, KeyboardInterrupt included: a Ctrl-C
+    # there was swallowed and the run finished (exit 0); one in numpy.linalg left numpy half-built
+    # and ended in a traceback. The CLI notes a Ctrl-C until its imports are done.
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_WHILE_IMPORTING, module], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 130, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1] == "poe-demo: interrupted" and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_ends_with_one_line_exit_130_and_leaves_previous_outputs(tmp_path):
     out = tmp_path / "outputs"
-    quick = ["demo", "--particles", "2", "--points", "32", "--steps", "4", "--mcmc-steps", "1", "--out", str(out)]
-    assert _start(tmp_path, *quick).wait(timeout=300) == 0
+    out.mkdir()
+    # a previous run's files (their content does not matter: they must come through untouched)
+    for name in ("samples.png", "trajectory_red.gif", "metrics.json", "clouds.npz", "product.ply"):
+        (out / name).write_bytes(name.encode() * 100)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert set(before) == {"samples.png", "trajectory_red.gif", "metrics.json", "clouds.npz"} | {
-        f"{run}.ply" for run in ("product", "steered_to_red", "steered_to_green", "steered_to_blue")
-    }
     slow = _start(
         tmp_path, "demo", "--particles", "64", "--points", "2048", "--steps", "400", "--seed", "5", "--out", str(out)
     )

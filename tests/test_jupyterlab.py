@@ -31,8 +31,11 @@ VISIT = """async () => {
     await new Promise(r => setTimeout(r, 150));
     for (const output of cell.node.querySelectorAll('.jp-OutputArea-output')) {
       output.scrollIntoView({block: 'center'});
-      await new Promise(r => setTimeout(r, 400));
+      await new Promise(r => setTimeout(r, 150));
+      // a plotly figure draws (and its renderer may write a snapshot) after it is shown: give it time;
+      // text and pictures have nothing that runs later
       const plotly = output.matches('.jp-RenderedPlotly') ? output : output.querySelector('.jp-RenderedPlotly');
+      if (plotly) await new Promise(r => setTimeout(r, 250));
       const before = output.getBoundingClientRect().height;
       const box = output.getBoundingClientRect();
       for (const type of ['mouseenter', 'mouseover', 'mousemove']) {
@@ -42,7 +45,7 @@ VISIT = """async () => {
       }
       const img = plotly && plotly.querySelector('img.plot-img');
       if (img) img.dispatchEvent(new MouseEvent('mouseenter'));
-      await new Promise(r => setTimeout(r, 600));
+      await new Promise(r => setTimeout(r, plotly ? 600 : 150));
       if (plotly) {
         seen.push({cell: i, before, after: output.getBoundingClientRect().height,
                    live: !!plotly.querySelector('.plot-container .main-svg')});

@@ -51,7 +51,7 @@ print(json.dumps({"estimate": estimate, "peak": resident()["VmHWM"] - before}))
 """
 
 
-@pytest.mark.parametrize("n_particles", [1024, 2048])
+@pytest.mark.parametrize("n_particles", [256, 1024])  # a factor of 4 apart: the estimate must scale
 def test_the_estimate_with_network_activations_is_within_2x_of_the_measured_peak(n_particles):
     """A real run of the digits' AND product in a fresh process, its peak resident memory above
     where it started (Linux's VmHWM): the state-only estimate missed the networks' activations,
