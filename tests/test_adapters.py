@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from conftest import gen
+from helpers import gen
 
 from poe_demo import GaussianExpert, annealed_importance_sampling
 from poe_demo.experts import DiscreteSchedule, FlowSchedule, ModelExpert, from_diffusers

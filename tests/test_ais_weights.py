@@ -11,7 +11,7 @@ import math
 
 import pytest
 import torch
-from conftest import Z, gen
+from helpers import Z, gen
 
 from poe_demo.data import sample_noise
 from poe_demo.evaluation import oracle_experts, sphere_experts

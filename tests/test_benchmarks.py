@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import gen
+from helpers import gen
 
 from poe_demo.experts import GaussianExpert
 from poe_demo.rewards import GaussianReward

@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from conftest import Z, gen
+from helpers import Z, gen
 
 from poe_demo.data import PALETTE, RGB, sample_noise
 from poe_demo.experts import ColorMixtureExpert, mixture_flow

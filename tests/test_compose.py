@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import gen
+from helpers import gen
 
 pytest.importorskip("mlxtend")
 

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import gen
+from helpers import gen
 
 from poe_demo.conventions import PREDICTIONS, clean_and_noise, linear_time, velocity_from_prediction, vp_coefficients
 from poe_demo.paths import interpolate, velocity_target

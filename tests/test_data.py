@@ -1,6 +1,6 @@
 import pytest
 import torch
-from conftest import gen
+from helpers import gen
 
 from poe_demo.data import (
     COLOR_JITTER,

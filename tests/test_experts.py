@@ -2,7 +2,7 @@ import math
 
 import pytest
 import torch
-from conftest import Z, gen
+from helpers import Z, gen
 from torch import Tensor
 
 from poe_demo.data import RGB, sample_noise, sample_sphere_points

@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from conftest import Z
+from helpers import Z
 
 from poe_demo.experts import GaussianExpert
 from poe_demo.paths import interpolate, score_from_velocity, velocity_from_score, velocity_target, x_hat_from_velocity

@@ -3,7 +3,7 @@
 prod_i N(mu_i, sigma_i^2)^(w_i) is Gaussian with a closed-form normaliser (``gaussian_product``),
 so AND (A B / U), tempering (A^0.5, A^2) and guidance (U^-1 A^2) have exact means, stds and
 log Z. Statistical checks average 16 independent runs and allow Z standard errors of that
-average (conftest.Z), plus the stated allowance for a finite number of levels.
+average (helpers.Z), plus the stated allowance for a finite number of levels.
 
 At K = 0 the sampler is importance sampling whose proposal is the flow of V = sum_i w_i v_i;
 its estimates converge only where that proposal covers the target. The K = 0 cases below are
@@ -14,7 +14,7 @@ import math
 
 import pytest
 import torch
-from conftest import Z, gen
+from helpers import Z, gen
 
 from poe_demo.experts import GaussianExpert, GaussianMixtureExpert, Power, Product, gaussian_product, power
 from poe_demo.samplers import (

@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from conftest import Z, gen
+from helpers import Z, gen
 
 from poe_demo.experts import GaussianExpert, GaussianMixtureExpert, gaussian_product
 from poe_demo.rewards import GaussianReward

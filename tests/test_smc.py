@@ -2,7 +2,7 @@ import math
 
 import pytest
 import torch
-from conftest import Z, gen
+from helpers import Z, gen
 
 from poe_demo.smc import RESAMPLERS, effective_sample_size, normalize_log_weights, resample, reweight
 

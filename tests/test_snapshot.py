@@ -5,7 +5,7 @@ import base64
 import plotly.io as pio
 import pytest
 import torch
-from conftest import gen
+from helpers import gen
 
 from poe_demo import plotting
 from poe_demo.data import sample_spheres

@@ -1,7 +1,7 @@
 """The sphere, end to end: the shipped experts composed by the samplers."""
 
 import pytest
-from conftest import gen
+from helpers import gen
 
 from poe_demo.data import sample_noise
 from poe_demo.evaluation import sphere_experts, success_rate
