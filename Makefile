@@ -29,13 +29,13 @@ demo: setup
 
 ## The test suite: lint and format check, then library tests (the rendered site in headless Chromium
 ## among them) and every notebook re-run and compared with its stored outputs (nbval), side by side
-## on TEST_WORKERS processes (pytest-xdist; each notebook's cells stay together on one of them)
+## on TEST_WORKERS processes (pytest-xdist; a file at a time, so that a notebook keeps its cells and kernel)
 TEST_WORKERS ?= 2
 
 test: setup browser
 	@start=$$(date +%s) \
 	&& $(BIN)/ruff check . && $(BIN)/ruff format --check . \
-	&& $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 --nbval --nbval-current-env tests notebooks \
+	&& $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15 --nbval --nbval-current-env tests notebooks \
 	&& echo "make test: passed in $$(( $$(date +%s) - start )) s"
 
 ## Re-execute every notebook in place (after changing the library or a notebook), then `make test`
