@@ -13,6 +13,7 @@ it is scrolled to, and hovering it does not change its size.
 import importlib.util
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,51 +80,61 @@ def stored_figures(notebook: Path) -> int:
     return sum("application/vnd.plotly.v1+json" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
 
 
-def test_visiting_each_notebook_in_jupyterlab_leaves_it_byte_identical(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """One JupyterLab server on copies of the notebooks, and one browser, for every visit: (folder, port, browser)."""
     if not CHROMIUM.exists():
         message = f"no browser at {CHROMIUM}: install Debian's chromium (make test does, with apt-get)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # playground_latency imports common
-    lab_helpers = _lab_helpers()
+    folder = tmp_path_factory.mktemp("lab")
     for notebook in NOTEBOOKS:
-        shutil.copy(notebook, tmp_path / notebook.name)
+        shutil.copy(notebook, folder / notebook.name)
+    sys.path.insert(0, str(ROOT / "benchmarks"))  # playground_latency imports common
+    try:
+        lab_helpers = _lab_helpers()
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
     port = lab_helpers.free_port()
-    lab = lab_helpers.start_lab(tmp_path, port, windowing=None)
-    visits = {}
+    server = lab_helpers.start_lab(folder, port, windowing=None)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-            for notebook in NOTEBOOKS:
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                # ?reset: a fresh workspace, else JupyterLab restores the previous page's notebook
-                # and, on a slow machine, that one can still be the current tab when the visit starts
-                page.goto(f"http://127.0.0.1:{port}/lab/tree/{notebook.name}?reset")
-                page.wait_for_function(OPENED, arg=notebook.name)
-                try:  # the kernel dialog of a fresh settings folder: the notebook's own kernel
-                    page.locator(".jp-Dialog .jp-mod-accept").click(timeout=5_000)
-                except PlaywrightTimeout:
-                    pass
-                page.wait_for_timeout(1500)
-                visits[notebook.name] = page.evaluate(VISIT)
-                page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-                page.wait_for_timeout(1000)
-                page.close()
+            yield folder, port, browser
             browser.close()
     finally:
-        lab.terminate()
-        lab.wait(timeout=30)
-    changed = [nb.name for nb in NOTEBOOKS if (tmp_path / nb.name).read_bytes() != nb.read_bytes()]
-    assert changed == [], f"JupyterLab rewrote {changed}; {visits}"
-    for notebook in NOTEBOOKS:
-        visit = visits[notebook.name]
-        assert visit["path"] == notebook.name, visit
-        assert not visit["dirty"], (notebook.name, visit)  # not even marked modified before the save
-        assert len(visit["figures"]) == stored_figures(notebook), (notebook.name, visit)
-        for figure in visit["figures"]:
-            assert figure["live"], (notebook.name, figure)  # drawn by plotly once scrolled to, not a still picture
-            assert abs(figure["after"] - figure["before"]) < 2, (notebook.name, figure)  # no jump on hover
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_visiting_a_notebook_in_jupyterlab_leaves_it_byte_identical(lab, notebook):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    folder, port, browser = lab
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        # ?reset: a fresh workspace, else JupyterLab restores the previous page's notebook
+        # and, on a slow machine, that one can still be the current tab when the visit starts
+        page.goto(f"http://127.0.0.1:{port}/lab/tree/{notebook.name}?reset")
+        page.wait_for_function(OPENED, arg=notebook.name)
+        try:  # the kernel dialog of a fresh settings folder: the notebook's own kernel
+            page.locator(".jp-Dialog .jp-mod-accept").click(timeout=5_000)
+        except PlaywrightTimeout:
+            pass
+        page.wait_for_timeout(1500)
+        visit = page.evaluate(VISIT)
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        page.wait_for_timeout(1000)
+    finally:
+        page.close()
+    assert (folder / notebook.name).read_bytes() == notebook.read_bytes(), f"JupyterLab rewrote it; {visit}"
+    assert visit["path"] == notebook.name, visit
+    assert not visit["dirty"], visit  # not even marked modified before the save
+    assert len(visit["figures"]) == stored_figures(notebook), visit
+    for figure in visit["figures"]:
+        assert figure["live"], figure  # drawn by plotly once scrolled to, not a still picture
+        assert abs(figure["after"] - figure["before"]) < 2, figure  # no jump on hover
