@@ -21,10 +21,10 @@ import torch  # noqa: E402
 from common import RESULTS, write_json  # noqa: E402
 
 from poe_demo.data import sample_noise  # noqa: E402
+from poe_demo.equal_cost import euler_samples_at_equal_cost  # noqa: E402
 from poe_demo.evaluation import (  # noqa: E402
     CHANNELS,
     best_of_n_trial,
-    euler_samples_at_equal_cost,
     oracle_experts,
     rejection_trial,
     sphere_experts,

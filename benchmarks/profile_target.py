@@ -5,9 +5,10 @@
 Wraps each expert's call in a timer for one run (after a warm-up) and splits the run's seconds
 into: the axis experts' networks (their matrix products and ReLUs), the axis experts' wrapper
 (inputs, outputs, the score), the color expert, the reward, and the rest (the sampler's own
-proposals, Metropolis tests, weights and resampling). It also counts the expert evaluations per
-level and times the axis networks' matrix products alone, as floating-point operations per
-second: with them, the fastest any run could be if everything but those products took no time.
+proposals, Metropolis tests, weights and resampling). It also counts the expert evaluations and
+the network calls per level (a Langevin proposal and its Simpson midpoint share one call), and
+times the axis networks' matrix products alone, as floating-point operations per second: with
+them, the fastest any run could be if everything but those products took no time.
 
 The other floor is measured directly: the same run with the axis networks replaced by one cheap
 elementwise stand-in (same shapes, so every other operation runs as before), for both Metropolis
@@ -34,11 +35,12 @@ from poe_demo.evaluation import sphere_experts
 from poe_demo.experts import load_axis_experts
 from poe_demo.rewards import ColorReward
 from poe_demo.runtime import configure_cpu
-from poe_demo.samplers import ais_evaluations, annealed_importance_sampling
+from poe_demo.samplers import ais_calls, ais_evaluations, annealed_importance_sampling
 
 
 def timed(obj, name: str, totals: dict, label: str, calls: dict | None = None) -> None:
-    """Replace ``obj.name`` by a wrapper that adds its seconds to ``totals[label]`` (and counts its calls)."""
+    """Replace ``obj.name`` by a wrapper that adds its seconds to ``totals[label]`` (and counts its calls
+    and the states they were asked about: ``calls[label] = [calls, states]``)."""
     inner = getattr(obj, name)
 
     def wrapper(*args, **kwargs):
@@ -46,7 +48,9 @@ def timed(obj, name: str, totals: dict, label: str, calls: dict | None = None) -
         out = inner(*args, **kwargs)
         totals[label] = totals.get(label, 0.0) + time.perf_counter() - start
         if calls is not None:
-            calls[label] = calls.get(label, 0) + 1
+            counts = calls.setdefault(label, [0, 0])
+            counts[0] += 1
+            counts[1] += args[0].shape[0]
         return out
 
     setattr(obj, name, wrapper)
@@ -161,7 +165,8 @@ def main() -> None:
         "reward": totals["reward"],
     }
     shares["the sampler's own work"] = seconds - sum(shares.values())
-    evaluations = calls["axis networks"]
+    network_calls, states = calls["axis networks"]
+    evaluations = states // L  # in units of the L clouds: a proposal and its Simpson midpoint share a call
 
     # the networks' matrix products alone, at the run's batch size
     inputs = torch.randn(L, N, 3, generator=torch.Generator().manual_seed(2))
@@ -181,6 +186,9 @@ def main() -> None:
         "shares": {name: round(value / seconds, 4) for name, value in shares.items()},
         "expert_evaluations": evaluations,
         "evaluations_per_level": round(evaluations / (T - 1), 2),
+        "network_calls": network_calls,
+        "network_calls_per_level": round(network_calls / (T - 1), 2),
+        "ais_calls_formula": ais_calls(T, K)["generative"],
         "ais_evaluations_formula": ais_evaluations(L, T, K) // L,
         "network_seconds_per_evaluation": round(per_call, 5),
         "network_gflops_per_second": round(flops / per_call / 1e9, 1),

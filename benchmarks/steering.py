@@ -16,11 +16,11 @@ from pathlib import Path
 import torch
 from common import RESULTS, write_json
 
+from poe_demo.equal_cost import euler_samples_at_equal_cost
 from poe_demo.evaluation import (
     CHANNELS,
     best_of_n_trial,
     chance_per_cloud,
-    euler_samples_at_equal_cost,
     rejection_trial,
     sphere_experts,
     success_rate,

@@ -36,7 +36,7 @@ from poe_demo.overlap import METHODS, exact_tilt, tilt_error
 from poe_demo.rewards import GaussianReward
 from poe_demo.runtime import configure_cpu
 from poe_demo.samplers import TEMPERINGS, ais_evaluations, annealed_importance_sampling
-from poe_demo.samplers import ais as ais_module
+from poe_demo.samplers import levels as levels_module
 from poe_demo.two_modes import exact_answer, two_mode_run
 
 
@@ -86,7 +86,7 @@ def main() -> None:
     quadrature = {}
     for n_steps in levels:
         trapezoid = runs(overlapping, reward, n_steps, 0, seeds, n_particles)
-        with mock.patch.object(ais_module, "mismatch_increment", left_point):
+        with mock.patch.object(levels_module, "mismatch_increment", left_point):
             left = runs(overlapping, reward, n_steps, 0, seeds, n_particles)
         quadrature[n_steps] = {
             "trapezoid": error([r[2] for r in trapezoid], log_z),

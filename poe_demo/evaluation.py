@@ -7,7 +7,7 @@ some particle *started* with the right mean: a sampler limited to L independent 
 succeeds at most at the rate 1 - (1 - p)^L (:func:`~poe_demo.metrics.best_of_l_bound`).
 ``ColorMixtureExpert`` decides the color along the path, so the bound does not hold for it. The
 baselines are given the annealed run's number of expert evaluations
-(:func:`euler_samples_at_equal_cost`), which buys them more starting clouds than L.
+(:func:`~poe_demo.equal_cost.euler_samples_at_equal_cost`), which buys them more starting clouds than L.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 import torch
 
 from .data import sample_noise
+from .equal_cost import Rate, euler_samples_at_equal_cost
 from .experts import (
     BatchedAxisExperts,
     ColorMeanExpert,
@@ -27,7 +28,7 @@ from .experts import (
 )
 from .metrics import has_dominant_channel
 from .rewards import ColorReward
-from .samplers import ais_evaluations, annealed_importance_sampling, euler, rejection_sampling
+from .samplers import annealed_importance_sampling, euler, rejection_sampling
 
 __all__ = [
     "CHANNELS",
@@ -36,7 +37,6 @@ __all__ = [
     "color_noise_of",
     "oracle_experts",
     "steering_trial",
-    "euler_samples_at_equal_cost",
     "chance_per_cloud",
     "best_of_n_trial",
     "rejection_trial",
@@ -119,22 +119,6 @@ def steering_trial(
     return bool(has_dominant_channel(result.best[None], channel)[0])
 
 
-def euler_samples_at_equal_cost(
-    n_particles: int, n_mcmc_steps: int, n_steps: int, metropolis: str = "simpson", exponent_sum: float = 1.0
-) -> int:
-    """The fewest Euler samples that cost at least as many expert evaluations as one annealed run with L particles.
-
-    An annealed run evaluates the experts :func:`~poe_demo.samplers.ais_evaluations` times; an
-    Euler sample costs one evaluation per level, T in all. Experts whose exponents sum to W < 1
-    (``exponent_sum``) cost both samplers one more evaluation at the start, where the noise is
-    widened (:func:`~poe_demo.samplers.transitions.start`). N is rounded up, so a baseline never
-    gets less than the annealed run.
-    """
-    widened = exponent_sum < 1
-    evaluations = ais_evaluations(n_particles, n_steps, n_mcmc_steps, metropolis, rescaled_start=widened)
-    return -(-evaluations // (n_steps + widened))
-
-
 def chance_per_cloud(
     generative: Sequence[GenerativeExpert],
     color: str,
@@ -150,8 +134,8 @@ def chance_per_cloud(
     independent samples would reach if the best one were always picked.
     """
     clouds = _euler_sampler(generative, n_points, n_steps)(n_clouds, generator)
-    p = has_dominant_channel(clouds, _target_channel(color)).double().mean().item()
-    return p, (p * (1 - p) / n_clouds) ** 0.5
+    chance = Rate.of(has_dominant_channel(clouds, _target_channel(color)).tolist())
+    return chance.rate, chance.se
 
 
 def _euler_sampler(generative: Sequence[GenerativeExpert], n_points: int, n_steps: int):
@@ -172,7 +156,7 @@ def best_of_n_trial(
 ) -> bool:
     """Best-of-N at the cost of an annealed run with L particles: is the highest-reward Euler sample ``color``?
 
-    N = :func:`euler_samples_at_equal_cost` independent Euler samples, the one with the highest
+    N = :func:`~poe_demo.equal_cost.euler_samples_at_equal_cost` independent Euler samples, the one with the highest
     reward returned: the strongest simple baseline for steering.
     """
     channel = _target_channel(color)
@@ -194,7 +178,7 @@ def rejection_trial(
 ) -> bool:
     """Rejection sampling at the cost of an annealed run with L particles: did it return a cloud of ``color``?
 
-    N = :func:`euler_samples_at_equal_cost` Euler proposals, each kept with probability exp(r(x))
+    N = :func:`~poe_demo.equal_cost.euler_samples_at_equal_cost` Euler proposals, each kept with probability exp(r(x))
     (r <= 0). It returns the first kept proposal, and fails if it keeps none.
     """
     channel = _target_channel(color)
@@ -213,8 +197,7 @@ def success_rate(
     generative, color: str, n_particles: int, seeds: Iterable[int], trial=steering_trial, **kwargs
 ) -> float:
     """Fraction of seeded trials (:func:`steering_trial` or :func:`rejection_trial`) that succeed."""
-    outcomes = [trial(generative, color, n_particles, seed, **kwargs) for seed in seeds]
-    return sum(outcomes) / len(outcomes)
+    return Rate.of(trial(generative, color, n_particles, seed, **kwargs) for seed in seeds).rate
 
 
 def success_curve(

@@ -18,12 +18,12 @@ import torch
 from matplotlib.colors import to_rgb
 
 from .data import PALETTE, sample_noise
+from .equal_cost import compare_on_seeds, euler_samples_at_equal_cost
 from .evaluation import (
     CHANNELS,
     COLOR_EXPERTS,
     best_of_n_trial,
     color_noise_of,
-    euler_samples_at_equal_cost,
     sphere_experts,
     steering_trial,
 )
@@ -215,8 +215,9 @@ class Playground:
         reward strength and color expert (with its steering settings), on clouds of 64 points, and
         succeeds when the returned cloud's target channel leads by 0.1
         (:func:`~poe_demo.evaluation.steering_trial`); best-of-N gets the same seeds and at least
-        the same expert evaluations (:func:`~poe_demo.evaluation.best_of_n_trial`). Shows and
-        returns both rates with their standard errors; the target must be red, green or blue.
+        the same expert evaluations (:func:`~poe_demo.evaluation.best_of_n_trial`), the two taking
+        turns (:func:`~poe_demo.equal_cost.compare_on_seeds`). Shows and returns both rates with
+        their standard errors; the target must be red, green or blue.
         """
         s = self.settings()
         if s["target"] not in CHANNELS:
@@ -225,29 +226,25 @@ class Playground:
         generative, color = self.compositions[s["color_expert"]], s["target"]
         common = dict(n_points=BATCH_POINTS, n_steps=s["n_steps"], n_mcmc_steps=s["n_mcmc_steps"])
         strength = s["strength"]
-        outcomes = {"annealed": [], "best_of_n": []}
+        trials = {
+            "annealed": lambda seed: steering_trial(
+                generative, color, s["n_particles"], seed, strength=strength, weighting=s["weighting"],
+                **s["steering"], **common,
+            ),
+            "best_of_n": lambda seed: best_of_n_trial(
+                generative, color, s["n_particles"], seed, strength=strength, **common
+            ),
+        }  # fmt: skip
         self.progress.description, self.progress.max, self.progress.value = "success rate", 2 * n_seeds, 0
+
+        def advance():
+            self.progress.value += 1
+
         with torch_threads(self.threads):
-            for seed in range(n_seeds):
-                outcomes["annealed"].append(
-                    steering_trial(
-                        generative,
-                        color,
-                        s["n_particles"],
-                        seed,
-                        strength=strength,
-                        weighting=s["weighting"],
-                        **s["steering"],
-                        **common,
-                    )
-                )
-                outcomes["best_of_n"].append(
-                    best_of_n_trial(generative, color, s["n_particles"], seed, strength=strength, **common)
-                )
-                self.progress.value = 2 * (seed + 1)
+            sides = compare_on_seeds(trials, range(n_seeds), on_trial=advance)
         n = euler_samples_at_equal_cost(s["n_particles"], s["n_mcmc_steps"], s["n_steps"])
-        rates = {name: sum(o) / n_seeds for name, o in outcomes.items()}
-        se = {name: (p * (1 - p) / n_seeds) ** 0.5 for name, p in rates.items()}
+        rates = {name: side.rates["success"].rate for name, side in sides.items()}
+        se = {name: side.rates["success"].se for name, side in sides.items()}
         self.last_rates = {"seeds": n_seeds, "euler_samples": n, "rates": rates, "standard_errors": se}
         self.rates.value = (
             f"{s['color_expert']} color expert, target {color}, {n_seeds} seeds ({BATCH_POINTS} points per cloud): "

@@ -24,9 +24,10 @@ from poe_demo.experts import (
 )
 from poe_demo.rewards import GaussianReward
 from poe_demo.samplers import (
+    AISConfig,
     AISState,
     ais_init,
-    ais_level,
+    ais_step,
     annealed_importance_sampling,
     curvature,
     euler,
@@ -253,9 +254,10 @@ def test_rewards_are_evaluated_on_the_predicted_clean_sample():
     # mu + (1 - t) sigma^2 / s_t^2 (x - a_t); r(x) itself would differ at every particle.
     expert, reward = GaussianExpert(0.6, 0.8), GaussianReward(1.0, 0.3)
     x = torch.tensor([[-1.0], [0.0], [2.0]], dtype=torch.float64)
-    start = ais_init([expert], [reward], x)
+    config = AISConfig(expert, reward, n_mcmc_steps=0, ess_threshold=0.0)
+    start, _ = ais_init(x, config)
     torch.testing.assert_close(start.log_reward, reward.log_reward(torch.full_like(x, 0.6)))
-    level, _ = ais_level(start, 0.25, [expert], [reward], n_mcmc_steps=0, step_size=0.5)
+    level, _ = ais_step(start, 0.25, config)
     a, s = expert.marginal(0.25)
     x_hat = 0.6 + 0.75 * 0.8**2 / s**2 * (level.x - a)
     torch.testing.assert_close(level.log_reward, reward.log_reward(x_hat))
@@ -267,9 +269,8 @@ def test_tempering_scales_the_reward_in_the_weights():
     expert, reward = GaussianExpert(0.0, 1.0), GaussianReward(1.0, 0.5)
     x = torch.randn(8, 1, generator=gen(4), dtype=torch.float64)
     for tempering, lam in [("quadratic", 0.25), ("none", 1.0), (lambda t: 1 - t**3, 0.875)]:
-        level, _ = ais_level(
-            ais_init([expert], [reward], x, tempering=tempering), 0.5, [expert], [reward], 0, 0.5, tempering=tempering
-        )
+        config = AISConfig(expert, reward, n_mcmc_steps=0, ess_threshold=0.0, tempering=tempering)
+        level, _ = ais_step(ais_init(x, config)[0], 0.5, config)
         expected = lam * level.log_reward
         torch.testing.assert_close(level.log_weights - level.log_weights[0], expected - expected[0])
 

@@ -30,6 +30,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("steering.py", "steering_quick.json"),
         ("playground_latency.py", "playground_latency_quick.json"),
         ("versus_commit.py", "versus_commit.json"),
+        ("versus_commit.py --setting digits", "versus_commit_digits.json"),
         ("digits.py", "digits_quick.json"),
         ("profile_target.py", "profile_target_quick.json"),
         ("digit_resolution.py", "digit_resolution_quick.json"),
@@ -42,8 +43,9 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
     if script == "playground_latency.py" and not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"):
         pytest.skip("no browser at /usr/bin/chromium (make browser installs it)")
+    script, *options = script.split()
     quick = ["--pairs", "1"] if script == "versus_commit.py" else ["--quick"]
-    args = [sys.executable, script, *quick, "--out", str(tmp_path)]
+    args = [sys.executable, script, *options, *quick, "--out", str(tmp_path)]
     done = subprocess.run(args, cwd=BENCHMARKS, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads((tmp_path / output).read_text())
@@ -72,10 +74,15 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
     if script == "versus_commit.py":
         (pair,) = report["pairs"]
         assert pair["ratio"] == pytest.approx(pair["current"]["seconds"] / pair["base"]["seconds"])
+    if output == "versus_commit.json":
         assert pair["trapezoid_ratio"] == pytest.approx(pair["trapezoid"]["seconds"] / pair["base"]["seconds"])
         assert report["base"] == "8698d99" and 0 < report["radial_error"]["current"] < 0.05
+    if output == "versus_commit_digits.json":  # the same ten runs in both trees: the judge reads most of them
+        assert report["base"] == "3cce83f" and report["setting"] == {"L": 4, "T": 32, "K": 2, "runs": 10}
+        assert all(5 <= report["judge_reads_the_digit"][tree] <= 10 for tree in ("current", "base"))
     if script == "profile_target.py":
         assert report["expert_evaluations"] == report["ais_evaluations_formula"]  # the spy sees what the formula says
+        assert report["network_calls"] == report["ais_calls_formula"] < report["expert_evaluations"]
         assert abs(sum(report["shares"].values()) - 1) < 1e-3 and 0 < report["floor_seconds"] < report["seconds"]
         floors = report["floors"]
         rules, networks = ("simpson", "trapezoid"), ("real", "free")

@@ -32,12 +32,13 @@ from poe_demo.digits.compose import digit_experts, parse_product
 from poe_demo.digits.steering import digit_reward, noise, sample_digits
 from poe_demo.experts import network_memory
 from poe_demo.resources import sampler_memory
+from poe_demo.samplers import ais_batch
 configure_cpu()
 n = int(sys.argv[1])
 models = load_digit_models()
 experts = parse_product("flow_01234 * flow_02468 / flow_all", digit_experts(models))
 x = noise(n, torch.Generator().manual_seed(0))
-estimate = sampler_memory(x.numel(), 4, network_bytes=network_memory(experts, x))
+estimate = sampler_memory(x.numel(), 4, network_bytes=network_memory(experts, x, ais_batch(n, 1)))
 def resident():
     with open("/proc/self/status") as f:
         fields = dict(line.split(":", 1) for line in f if line.startswith(("VmRSS", "VmHWM")))

@@ -156,20 +156,39 @@ def test_langevin_step_is_shared_and_set_by_the_sharpest_particle():
     )
 
 
-def test_ais_expert_evaluations_match_the_rejection_baselines_budget():
-    from poe_demo.samplers import ais_evaluations
+def test_ais_counts_its_expert_evaluations_and_its_calls():
+    from poe_demo.samplers import ais_calls, ais_evaluations
 
     class Counting(GaussianExpert):
-        rows = 0
+        rows = calls = 0
 
         def score(self, x, t):  # evaluate() and the curvature probe both ask every particle for a score
             Counting.rows += x.shape[0]
+            Counting.calls += 1
             return super().score(x, t)
 
-    for n_particles, k in [(5, 0), (5, 1), (3, 4)]:
-        Counting.rows = 0
-        annealed_importance_sampling(Counting(0.0, 1.0), None, torch.zeros(n_particles, 2), 10, k, generator=gen(22))
-        assert Counting.rows == ais_evaluations(n_particles, 10, k)
+    class CountingReward(GaussianReward):
+        rows = calls = 0
+
+        def log_reward(self, x):
+            CountingReward.rows += x.shape[0]
+            CountingReward.calls += 1
+            return super().log_reward(x)
+
+    # a bug that evaluated the Simpson midpoint in a call of its own, or asked the rewards of w and z
+    # apart, would count more calls; one that skipped a midpoint, fewer rows
+    for n_particles, n_steps, k, rule in [(5, 10, 0, "simpson"), (5, 10, 1, "simpson"), (3, 7, 4, "simpson"),
+                                          (3, 7, 2, "trapezoid"), (4, 1, 2, "simpson")]:  # fmt: skip
+        Counting.rows = Counting.calls = CountingReward.rows = CountingReward.calls = 0
+        annealed_importance_sampling(
+            Counting(0.0, 1.0), CountingReward(0.5, 1.0), torch.zeros(n_particles, 2), n_steps, k,
+            generator=gen(22), metropolis=rule, ess_threshold=0.0,
+        )  # fmt: skip
+        assert Counting.rows == ais_evaluations(n_particles, n_steps, k, rule)
+        assert Counting.calls == ais_calls(n_steps, k)["generative"]
+        assert CountingReward.calls == ais_calls(n_steps, k)["reward"]
+        moved = (n_steps - 1) * (k > 0)  # levels whose reward call covers w and the moved particles
+        assert CountingReward.rows == n_particles * (1 + n_steps + moved)
 
 
 def test_curvature_of_a_gaussian_product_is_its_precision():
@@ -207,22 +226,22 @@ def test_the_carried_curvature_never_lets_the_step_outgrow_a_gaussian_level():
 def test_the_sampler_probes_the_curvature_once_and_then_carries_it():
     # A spy on langevin_refine: the first Langevin level gets no kappa (it probes), every later level
     # the previous level's secant curvature times (t / t_next)^2, which for Gaussians is the precision.
-    import poe_demo.samplers.ais as ais
+    import poe_demo.samplers.levels as levels
 
     seen = []
-    real = ais.langevin_refine
+    real = levels.langevin_refine
 
     def spy(experts, start, t, *args):
         seen.append((t, args[-1]))
         return real(experts, start, t, *args)
 
     try:
-        ais.langevin_refine = spy
+        levels.langevin_refine = spy
         annealed_importance_sampling(
             [E1, E2], None, torch.randn(50, 2, generator=gen(32), dtype=torch.float64), 12, 2, generator=gen(33)
         )
     finally:
-        ais.langevin_refine = real
+        levels.langevin_refine = real
     assert seen[0][1] is None and all(kappa is not None for _, kappa in seen[1:])
     for (t, _), (t_next, kappa) in zip(seen, seen[1:]):
         precision = lambda s: 1 / E1.marginal(s)[1] ** 2 + 1 / E2.marginal(s)[1] ** 2  # noqa: E731
@@ -511,3 +530,73 @@ def test_results_flag_particles_far_outside_the_data_range():
         outside_range(x, 1, -1)
     with pytest.raises(ValueError, match="margin must be"):
         outside_range(x, -1, 1, margin=-0.1)
+
+
+# --- the step API: the driver is nothing but init and step --------------------------------------
+
+
+def test_driving_init_and_step_by_hand_gives_the_drivers_result():
+    # A driver that drifted from the step functions (another resampling rule, a level skipped, the
+    # generator used in another order) would give other particles or weights.
+    from poe_demo.samplers import AISConfig, ais_init, ais_step
+
+    experts, reward = [E1, GaussianMixtureExpert([-1.0, 1.0], [0.3, 0.5])], GaussianReward(0.5, 0.7)
+    x = torch.randn(40, 2, generator=gen(40), dtype=torch.float64)
+    for weighting in ("incremental", "paper"):
+        result = annealed_importance_sampling(
+            experts, reward, x, 12, 2, weighting=weighting, generator=gen(41), keep_trajectory=True
+        )
+        config = AISConfig(experts, reward, n_mcmc_steps=2, weighting=weighting)
+        g = gen(41)
+        state, info = ais_init(x, config, g)
+        infos = [info]
+        for t_next in time_grid(12).tolist()[1:]:
+            state, info = ais_step(state, t_next, config, g)
+            infos.append(info)
+        torch.testing.assert_close(state.x, result.particles, rtol=0, atol=0)
+        torch.testing.assert_close(state.log_weights, result.log_weights, rtol=0, atol=0)
+        assert result.ess.tolist() == pytest.approx([i.ess for i in infos], rel=1e-6)  # stored as float32
+        assert sum(i.resampled for i in infos) == result.n_resamples > 0
+        torch.testing.assert_close(torch.stack([i.ancestors for i in infos]), result.ancestors)
+        assert infos[0].acceptance is None
+        assert result.acceptance.tolist() == pytest.approx([i.acceptance for i in infos[1:]], rel=1e-6)
+
+
+def test_the_config_is_checked_once_when_made_and_the_step_refuses_a_level_going_up():
+    from poe_demo.samplers import AISConfig, ais_init, ais_step
+
+    with pytest.raises(ValueError, match="step_size"):
+        AISConfig(E1, step_size=2.5)
+    with pytest.raises(ValueError, match="weighting must be one of"):
+        AISConfig(E1, weighting="greedy")
+    with pytest.raises(TypeError, match="is not an expert"):
+        AISConfig("E1")
+    config = AISConfig(E1, None)
+    assert config.generative == (E1,) and config.discriminative == ()
+    state, _ = ais_init(torch.zeros(4, 1, dtype=torch.float64), config)
+    state, _ = ais_step(state, 0.5, config, gen(0))
+    for bad in (0.5, 0.7, -0.1):
+        with pytest.raises(ValueError, match=r"t_next must be in \[0, t\)"):
+            ais_step(state, bad, config)
+
+
+def test_a_proposal_and_its_midpoint_in_one_call_are_the_simpson_step_by_definition():
+    # One MALA step rebuilt from its definition, with the midpoint's score asked for on its own,
+    # on experts with exponents (-0.5 weighs the second score): a split of the 2L batch in the
+    # wrong place, or a midpoint summed without its exponents, gives another acceptance.
+    from poe_demo.experts import Power
+    from poe_demo.rng import rand, randn_like
+    from poe_demo.samplers import summed_score
+
+    experts = [GaussianMixtureExpert([-1.0, 1.2], [0.3, 0.4]), Power(GaussianExpert(0.2, 0.6), -0.5)]
+    x = torch.randn(64, 3, generator=gen(50), dtype=torch.float64)
+    t, h_scale, kappa = 0.3, 1.5, 4.0
+    refined = langevin_refine(experts, evaluate(experts, x, t), t, 1, h_scale, gen(51), "simpson", kappa)
+    g, score = gen(51), summed_score(experts, x, t)
+    h = h_scale / (kappa * 3 ** (1 / 3))
+    z = x + h * score + math.sqrt(2 * h) * randn_like(x, g)
+    log_alpha = mala_log_alpha(x, z, score, summed_score(experts, z, t), h, summed_score(experts, (x + z) / 2, t))
+    accept = torch.log(rand(64, log_alpha, g)) < log_alpha
+    assert 5 < int(accept.sum()) < 59  # both outcomes occur, so both branches are compared
+    torch.testing.assert_close(refined.at.x, torch.where(accept[:, None], z, x))
+    torch.testing.assert_close(refined.at.score, summed_score(experts, refined.at.x, t))

@@ -76,7 +76,8 @@ def test_baselines_get_the_annealed_runs_number_of_expert_evaluations(composed):
     # Count the clouds every expert call sees, for the annealed run and for each baseline; the
     # baselines' Euler samples (T calls each) must cost at least the run's count, and within one
     # sample of it.
-    from poe_demo.evaluation import best_of_n_trial, euler_samples_at_equal_cost, rejection_trial, steering_trial
+    from poe_demo.equal_cost import euler_samples_at_equal_cost
+    from poe_demo.evaluation import best_of_n_trial, rejection_trial, steering_trial
 
     color_expert = composed[-1]
     seen = []

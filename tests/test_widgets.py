@@ -104,7 +104,8 @@ def test_the_color_expert_control_runs_that_expert_from_its_noise_with_its_setti
 
 def test_the_success_rate_button_runs_both_methods_on_the_same_seeds_at_equal_cost(axis_experts, monkeypatch):
     import poe_demo.widgets
-    from poe_demo.evaluation import COLOR_EXPERTS, euler_samples_at_equal_cost
+    from poe_demo.equal_cost import euler_samples_at_equal_cost
+    from poe_demo.evaluation import COLOR_EXPERTS
 
     playground = Playground(axis_experts, n_points=16, n_particles=2, n_steps=4, n_mcmc_steps=1)
     calls = []

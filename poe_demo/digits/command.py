@@ -11,6 +11,7 @@ import torch
 from ..experts import network_memory
 from ..outputs import check_output_files, save_npz, writable_dir, write_outputs
 from ..resources import check_memory, sampler_memory
+from ..samplers import ais_batch
 from .checkpoints import DIGIT_DIR, load_digit_models, train_digit_models
 from .compose import digit_experts, parse_product
 from .data import SIZE, to_pixels
@@ -34,7 +35,7 @@ def digits(args) -> int:
     experts = [named["flow_all"]] if product is None else parse_product(product, named)
     reward = None if args.digit is None else digit_reward(models["reward"], args.digit)
     one = torch.zeros(1, 1, SIZE, SIZE, device=args.device)
-    activations = network_memory(experts, one, args.particles)
+    activations = network_memory(experts, one, ais_batch(args.particles, args.mcmc_steps))
     check_memory(  # again, now with the networks' activations, measured on the loaded networks
         sampler_memory(args.particles * SIZE * SIZE, args.steps, network_bytes=activations),
         f"--particles {args.particles} --steps {args.steps}",

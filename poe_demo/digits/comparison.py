@@ -3,7 +3,7 @@
 The annealed sampler targets the product exactly, up to its discretisation, through its weights;
 Euler on the weighted velocity V = sum_i w_i v_i (what classifier-free guidance does) has no
 weights and lands wherever that flow goes. Both run on the same seeds, Euler with at least as
-many expert evaluations as the annealed run (:func:`~poe_demo.evaluation.euler_samples_at_equal_cost`),
+many expert evaluations as the annealed run (:func:`~poe_demo.equal_cost.euler_samples_at_equal_cost`),
 and both are graded the same way (:func:`~poe_demo.digits.grading.grade`). The annealed run's
 particles are resampled by their weights first, so every graded image counts once; how many
 distinct starting noises its images descend from ("ancestors") says how much of the run the
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..evaluation import euler_samples_at_equal_cost
+from ..equal_cost import euler_samples_at_equal_cost
 from ..experts import exponent_of
 from ..samplers import AISResult, ais_evaluations, annealed_importance_sampling, euler
 from ..smc import resample

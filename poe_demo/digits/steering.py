@@ -12,13 +12,10 @@ Steering uses the settings measured for a choice made along the path (a digit, l
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
 import torch
 from torch import Tensor
 
-from ..evaluation import euler_samples_at_equal_cost
+from ..equal_cost import compare_on_seeds, euler_samples_at_equal_cost
 from ..experts import FlowSchedule, ModelExpert
 from ..paths import x_hat_from_velocity
 from ..rewards import ClassifierReward
@@ -33,7 +30,6 @@ __all__ = [
     "noise",
     "sample_digits",
     "verdicts",
-    "Trial",
     "steering_trial",
     "best_of_n_trial",
     "success_rates",
@@ -98,23 +94,16 @@ def verdicts(classifier: torch.nn.Module, images: Tensor) -> tuple[Tensor, Tenso
     return label, confidence
 
 
-@dataclass(frozen=True)
-class Trial:
-    """One steering trial: did the returned image show the digit, by the judge and by the reward classifier?"""
-
-    judge: bool
-    reward: bool
-
-
-def _trial(models: dict, image: Tensor, digit: int) -> Trial:
+def _trial(models: dict, image: Tensor, digit: int) -> dict[str, bool]:
+    """Did ``image`` show ``digit``, by the judge and by the reward classifier: {"judge", "reward"}."""
     by_judge, _ = verdicts(models["judge"], image[None])
     by_reward, _ = verdicts(models["reward"], image[None])
-    return Trial(bool(by_judge[0] == digit), bool(by_reward[0] == digit))
+    return {"judge": bool(by_judge[0] == digit), "reward": bool(by_reward[0] == digit)}
 
 
 def steering_trial(
     models: dict, digit: int, n_particles: int, seed: int, n_steps: int = 32, n_mcmc_steps: int = 2
-) -> Trial:
+) -> dict[str, bool]:
     """One seeded annealed run steered to ``digit``; its highest-reward particle, graded by both classifiers."""
     g = torch.Generator().manual_seed(seed)
     expert, reward = flow_expert(models["flow_all"]), digit_reward(models["reward"], digit)
@@ -125,8 +114,8 @@ def steering_trial(
 @torch.no_grad()
 def best_of_n_trial(
     models: dict, digit: int, n_particles: int, seed: int, n_steps: int = 32, n_mcmc_steps: int = 2
-) -> Trial:
-    """Best-of-N at no less than an annealed run's cost: N = :func:`~poe_demo.evaluation.euler_samples_at_equal_cost`
+) -> dict[str, bool]:
+    """Best-of-N at no less than an annealed run's cost: N = :func:`~poe_demo.equal_cost.euler_samples_at_equal_cost`
     Euler samples of the flow expert, the one the reward ranks highest, graded by both classifiers."""
     g = torch.Generator().manual_seed(seed)
     n = euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps)
@@ -136,30 +125,26 @@ def best_of_n_trial(
     return _trial(models, best, digit)
 
 
-def _rate(outcomes: list[bool]) -> dict:
-    """{"rate", "se"}: the fraction of successes and its binomial standard error."""
-    p = sum(outcomes) / len(outcomes)
-    return {"rate": p, "se": (p * (1 - p) / len(outcomes)) ** 0.5}
-
-
 def success_rates(models: dict, counts: list[int], trials: int, n_steps: int = 32, n_mcmc_steps: int = 2) -> dict:
     """{L: {"N", "annealed", "best_of_n"}} for each particle count L: trial i asks for digit i mod 10
-    (seed 1000 L + i), both methods on the same seeds; each method's success by the judge and by
-    the reward classifier (``_rate``), and its seconds per run. N is best-of-N's sample count."""
+    (seed 1000 L + i), both methods on the same seeds, taking turns
+    (:func:`~poe_demo.equal_cost.compare_on_seeds`); each method's success by the judge and by the
+    reward classifier ({"rate", "se"}), and its seconds per run. N is best-of-N's sample count."""
     rows = {}
     for n_particles in counts:
-        row = {"N": euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps)}
-        for name, trial in (("annealed", steering_trial), ("best_of_n", best_of_n_trial)):
-            start = time.perf_counter()
-            outcomes = [
-                trial(models, i % 10, n_particles, 1000 * n_particles + i, n_steps, n_mcmc_steps) for i in range(trials)
-            ]
-            row[name] = {
-                "judge": _rate([o.judge for o in outcomes]),
-                "reward": _rate([o.reward for o in outcomes]),
-                "seconds_per_run": (time.perf_counter() - start) / trials,
+
+        def asking(trial):  # trial i: digit i mod 10, seed 1000 L + i (used within this iteration)
+            return lambda i: trial(models, i % 10, n_particles, 1000 * n_particles + i, n_steps, n_mcmc_steps)
+
+        trials_of = {"annealed": asking(steering_trial), "best_of_n": asking(best_of_n_trial)}
+        sides = compare_on_seeds(trials_of, range(trials))
+        rows[n_particles] = {"N": euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps)} | {
+            name: {
+                **{grader: {"rate": r.rate, "se": r.se} for grader, r in side.rates.items()},
+                "seconds_per_run": side.seconds,
             }
-        rows[n_particles] = row
+            for name, side in sides.items()
+        }
     return rows
 
 

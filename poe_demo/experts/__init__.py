@@ -1,8 +1,8 @@
 """Experts: generative (velocity + score) and the data they know."""
 
-from .adapters import DiscreteSchedule, FlowSchedule, ModelExpert, from_diffusers, network_memory
+from .adapters import DiscreteSchedule, FlowSchedule, ModelExpert, Schedule, from_diffusers, network_memory
 from .axis import AxisFlowExpert, BatchedAxisExperts, TrainingConfig, radial_features, train_axis_expert
-from .base import DiscriminativeExpert, GenerativeExpert
+from .base import DiscriminativeExpert, GenerativeExpert, JointExpert
 from .color import PALETTE_NOISE_SPREAD, ColorMeanExpert, ColorMixtureExpert
 from .gaussian import (
     GaussianExpert,
@@ -31,10 +31,12 @@ __all__ = [
     "GaussianMixtureExpert",
     "GenerativeExpert",
     "IsotropicMixtureExpert",
+    "JointExpert",
     "ModelExpert",
     "PALETTE_NOISE_SPREAD",
     "Power",
     "Product",
+    "Schedule",
     "TrainingConfig",
     "base_of",
     "check_normalizable",

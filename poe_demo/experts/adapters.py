@@ -30,6 +30,7 @@ from __future__ import annotations
 import bisect
 import math
 import weakref
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import Tensor
@@ -38,9 +39,25 @@ from ..conventions import PREDICTIONS, linear_time, velocity_from_prediction, vp
 from ..paths import score_from_velocity
 from ..resources import peak_bytes_per_item
 from ..validation import check_choice
+from .base import JointExpert
 from .power import Composable, base_of
 
-__all__ = ["DiscreteSchedule", "FlowSchedule", "ModelExpert", "from_diffusers"]
+__all__ = ["Schedule", "DiscreteSchedule", "FlowSchedule", "ModelExpert", "from_diffusers"]
+
+
+@runtime_checkable
+class Schedule(Protocol):
+    """A model's training path y = alpha x_0 + sigma eps, as :class:`ModelExpert` reads it."""
+
+    t_range: tuple[float, float]  # our t for which the model was trained, (low, high)
+
+    def level(self, t: float) -> tuple[float, float, float]:
+        """(timestep, alpha, sigma) for our t inside ``t_range``: same SNR, (1 - t) / t = alpha / sigma."""
+        ...
+
+    def end(self, t: float) -> tuple[float, float, float]:
+        """(timestep, alpha, sigma) of the trained level nearest to a t outside ``t_range`` (the clamp)."""
+        ...
 
 
 class DiscreteSchedule:
@@ -97,12 +114,12 @@ class FlowSchedule:
         return self.level(min(max(t, 0.0), 1.0))
 
 
-class ModelExpert(Composable):
+class ModelExpert(JointExpert, Composable):
     """A generative expert from ``model(y, timestep)`` trained on another path.
 
     ``model`` returns a tensor shaped like y or an object with ``.sample`` (diffusers' models);
     ``prediction`` is what that output is (one of ``conventions.PREDICTIONS``); ``schedule`` a
-    :class:`DiscreteSchedule` or :class:`FlowSchedule`. One model call per level gives both
+    :class:`Schedule` such as :class:`DiscreteSchedule` or :class:`FlowSchedule`. One model call per level gives both
     velocity and score (``velocity_and_score``). The input is cast to the model's dtype and the
     output back to x's, so float64 states work with a float32 model.
     """
@@ -110,6 +127,11 @@ class ModelExpert(Composable):
     def __init__(self, model, schedule, prediction: str, clamp: bool = True):
         if not callable(model):
             raise TypeError(f"model must be callable as model(x, timestep), got {type(model).__name__}")
+        if not isinstance(schedule, Schedule):
+            raise TypeError(
+                f"schedule must offer t_range, level(t) and end(t) (a DiscreteSchedule or FlowSchedule), "
+                f"got {type(schedule).__name__}"
+            )
         self.model, self.schedule, self.clamp = model, schedule, clamp
         self.prediction = check_choice("prediction", prediction, PREDICTIONS)
         if prediction == "epsilon" and isinstance(schedule, FlowSchedule):
@@ -141,11 +163,8 @@ class ModelExpert(Composable):
             raise ValueError(f"{name} returned shape {tuple(out.shape)} for input shape {tuple(x.shape)}")
         return velocity_from_prediction(y, out, alpha, sigma, self.prediction)
 
-    def score(self, x: Tensor, t: float) -> Tensor:
-        """grad log p_t(x) from the velocity (paths.score_from_velocity), t in (0, 1]."""
-        return self.velocity_and_score(x, t)[1]
-
     def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
+        """(v, s) ``[L, ...]``: the score from the velocity (paths.score_from_velocity), t in (0, 1]."""
         v = self.velocity(x, t)
         return v, score_from_velocity(x, v, t)
 

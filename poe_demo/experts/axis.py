@@ -25,13 +25,14 @@ from tqdm.auto import tqdm
 from ..data import sample_sphere_points
 from ..paths import interpolate, score_from_velocity, velocity_target
 from ..validation import check_points, check_time
+from .base import JointExpert
 
 __all__ = ["AxisFlowExpert", "BatchedAxisExperts", "TrainingConfig", "radial_features", "train_axis_expert"]
 
 _AXES = {"x": 0, "y": 1, "z": 2}
 
 
-class AxisFlowExpert(nn.Module):
+class AxisFlowExpert(nn.Module, JointExpert):
     """MLP velocity expert for one axis. States ``[..., 3]`` or clouds ``[..., N, 6]``."""
 
     def __init__(self, axis: str, hidden: int = 32, depth: int = 2):
@@ -61,12 +62,6 @@ class AxisFlowExpert(nn.Module):
         for layer in self.net[1:]:
             h = F.linear(h, layer.weight.to(dtype), layer.bias.to(dtype)) if isinstance(layer, nn.Linear) else layer(h)
         return h.reshape(xyz.shape[:-1])
-
-    def velocity(self, x: Tensor, t: float) -> Tensor:
-        return self.velocity_and_score(x, t)[0]
-
-    def score(self, x: Tensor, t: float) -> Tensor:
-        return self.velocity_and_score(x, t)[1]
 
     def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
         """Both from one network call: the score is a function of the velocity (:mod:`poe_demo.paths`)."""
@@ -102,7 +97,7 @@ def _folded(linear: nn.Linear, pass_one: bool) -> Tensor:
     return folded.detach().clone()
 
 
-class BatchedAxisExperts(nn.Module):
+class BatchedAxisExperts(nn.Module, JointExpert):
     """Several trained axis experts (at most one per axis) evaluated as one generative expert.
 
     The velocity and score equal the sums of the experts' own: each expert fills its axis's
@@ -158,12 +153,6 @@ class BatchedAxisExperts(nn.Module):
                 h = (h @ self._weight(f"w{i}_{k}", xyz.dtype)).relu_()  # bias included, see _folded
             velocities.append(h @ self._weight(f"w{i}_out", xyz.dtype) + self._weight(f"b{i}_out", xyz.dtype))  # [B, 1]
         return torch.cat(velocities, dim=1).reshape(*xyz.shape[:-1], len(self.columns))
-
-    def velocity(self, x: Tensor, t: float) -> Tensor:
-        return self.velocity_and_score(x, t)[0]
-
-    def score(self, x: Tensor, t: float) -> Tensor:
-        return self.velocity_and_score(x, t)[1]
 
     def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
         """Summed velocity and score, shaped like x, zero off the experts' axes."""

@@ -5,7 +5,11 @@ velocity and a score for a batch of states ``x: [L, ...]`` at one time ``t`` sha
 particle, each shaped like ``x``. A *discriminative* expert only scores finished samples: a
 log-reward ``[L]`` per particle, which the samplers never differentiate.
 
-Any object with these methods works, from the sphere experts to a 1-D Gaussian in a test.
+Any object with these methods works, from the sphere experts to a 1-D Gaussian in a test. The
+samplers ask for both at once, ``velocity_and_score(x, t)``: most experts compute the two from
+one pass (a network's velocity gives the score in closed form, ``paths.score_from_velocity``), so
+an expert class defines that one method and inherits ``velocity`` and ``score`` from
+:class:`JointExpert`. An object with only ``velocity`` and ``score`` is asked for each in turn.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Protocol, Sequence, runtime_checkable
 
 from torch import Tensor
 
-__all__ = ["GenerativeExpert", "DiscriminativeExpert", "as_expert_list", "velocity_and_score"]
+__all__ = ["GenerativeExpert", "JointExpert", "DiscriminativeExpert", "as_expert_list", "velocity_and_score"]
 
 
 @runtime_checkable
@@ -22,6 +26,20 @@ class GenerativeExpert(Protocol):
     def velocity(self, x: Tensor, t: float) -> Tensor: ...
 
     def score(self, x: Tensor, t: float) -> Tensor: ...
+
+
+class JointExpert:
+    """A mixin for generative experts that compute v and s in one pass: define ``velocity_and_score``,
+    get ``velocity`` and ``score`` (override either where it alone is cheaper)."""
+
+    def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
+        raise NotImplementedError(f"{type(self).__name__} must define velocity_and_score(x, t)")
+
+    def velocity(self, x: Tensor, t: float) -> Tensor:
+        return self.velocity_and_score(x, t)[0]
+
+    def score(self, x: Tensor, t: float) -> Tensor:
+        return self.velocity_and_score(x, t)[1]
 
 
 @runtime_checkable

@@ -35,6 +35,7 @@ from torch import Tensor
 
 from ..data import COLOR_JITTER, PALETTE, RGB, palette_triple_means
 from ..validation import check_cloud, check_time
+from .base import JointExpert
 from .gaussian import mixture_flow
 
 __all__ = ["ColorMeanExpert", "ColorMixtureExpert", "PALETTE_NOISE_SPREAD"]
@@ -44,7 +45,7 @@ __all__ = ["ColorMeanExpert", "ColorMixtureExpert", "PALETTE_NOISE_SPREAD"]
 PALETTE_NOISE_SPREAD = math.sqrt(4 / 21 + COLOR_JITTER**2)
 
 
-class ColorMeanExpert:
+class ColorMeanExpert(JointExpert):
     """Generative expert on the rgb columns of clouds ``[L, N, 6]``; xyz get zero velocity and score."""
 
     color_noise = "palette"  # the rgb noise it flows from (:func:`~poe_demo.data.sample_noise`)
@@ -72,9 +73,6 @@ class ColorMeanExpert:
         resp = torch.softmax(-(diff**2).sum(-1) / (2 * self.mean_std**2), dim=-1)  # [..., 56]
         return (resp.unsqueeze(-1) * diff).sum(-2) / self.mean_std**2
 
-    def score(self, x: Tensor, t: float) -> Tensor:
-        return self.velocity_and_score(x, t)[1]
-
     def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
         """Both at once, shaped like x (zero on xyz): they share the deviations c_i - m (the samplers' path)."""
         t = check_time(t)
@@ -87,7 +85,7 @@ class ColorMeanExpert:
         return out[0], out[1]
 
 
-class ColorMixtureExpert:
+class ColorMixtureExpert(JointExpert):
     """Each cloud painted one color m_0 ~ sum_k w_k N(mu_k, std^2 I) (the palette corners), from N(0, I) noise.
 
     On rgb columns of clouds ``[L, N, 6]`` (xyz get zero velocity and score). Point i's color on
@@ -124,12 +122,6 @@ class ColorMixtureExpert:
 
     def __repr__(self) -> str:
         return f"ColorMixtureExpert(std={self.std}, colors={self.names})"
-
-    def velocity(self, x: Tensor, t: float) -> Tensor:
-        return self.velocity_and_score(x, t)[0]
-
-    def score(self, x: Tensor, t: float) -> Tensor:
-        return self.velocity_and_score(x, t)[1]
 
     def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
         t = check_time(t)

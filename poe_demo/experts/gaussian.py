@@ -16,6 +16,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
+from .base import JointExpert
 from .power import Composable, base_of, exponent_of
 
 __all__ = [
@@ -136,7 +137,7 @@ def mixture_flow(u: Tensor, t: float, means: Tensor, stds: Tensor, log_weights: 
     return velocity, score
 
 
-class GaussianMixtureExpert(Composable):
+class GaussianMixtureExpert(JointExpert, Composable):
     """Generative expert with data sum_k w_k N(mu_k, sigma_k^2) in every coordinate: isolated modes, exact scores.
 
     Given the component k, (x_0, x_t) is jointly Gaussian, so p_t = sum_k w_k N(a_k, s_k^2) and the
@@ -172,14 +173,8 @@ class GaussianMixtureExpert(Composable):
         velocity, score = mixture_flow(x.unsqueeze(-1), t, self._means, self._stds, self.log_weights)
         return velocity.squeeze(-1), score.squeeze(-1)
 
-    def score(self, x: Tensor, t: float) -> Tensor:
-        return self.velocity_and_score(x, t)[1]
 
-    def velocity(self, x: Tensor, t: float) -> Tensor:
-        return self.velocity_and_score(x, t)[0]
-
-
-class IsotropicMixtureExpert(Composable):
+class IsotropicMixtureExpert(JointExpert, Composable):
     """Generative expert on states ``[L, d]`` with data sum_k w_k N(mu_k, sigma_k^2 I): modes in d dimensions.
 
     Unlike :class:`GaussianMixtureExpert`, whose coordinates are independent 1-D mixtures, all d
@@ -203,9 +198,3 @@ class IsotropicMixtureExpert(Composable):
 
     def velocity_and_score(self, x: Tensor, t: float) -> tuple[Tensor, Tensor]:
         return mixture_flow(x, t, self.means, self.stds, self.log_weights)
-
-    def velocity(self, x: Tensor, t: float) -> Tensor:
-        return self.velocity_and_score(x, t)[0]
-
-    def score(self, x: Tensor, t: float) -> Tensor:
-        return self.velocity_and_score(x, t)[1]

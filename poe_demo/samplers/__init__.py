@@ -1,20 +1,12 @@
 """Samplers for a product of experts, and the pieces they are built from."""
 
-from .ais import (
-    WEIGHTINGS,
-    AISResult,
-    AISState,
-    ais_evaluations,
-    ais_init,
-    ais_level,
-    annealed_importance_sampling,
-    next_curvature,
-    resample_state,
-)
+from .ais import AISResult, ais_batch, ais_calls, ais_evaluations, ais_init, ais_step, annealed_importance_sampling
 from .euler import EulerResult, euler
 from .langevin import langevin_dynamics
+from .levels import LEVELS, incremental_level, next_curvature, paper_level
 from .range_check import outside_range
 from .rejection import RejectionResult, rejection_sampling
+from .state import WEIGHTINGS, AISConfig, AISState, LevelInfo, resample_state
 from .transitions import (
     METROPOLIS_RULES,
     Evaluation,
@@ -40,37 +32,44 @@ from .transitions import (
 from .weights import TEMPERINGS, mismatch_increment
 
 __all__ = [
+    "AISConfig",
     "AISResult",
+    "AISState",
     "Evaluation",
-    "Refinement",
+    "EulerResult",
+    "LEVELS",
+    "LevelInfo",
     "METROPOLIS_RULES",
+    "Refinement",
+    "RejectionResult",
     "TEMPERINGS",
+    "WEIGHTINGS",
+    "ais_batch",
+    "ais_calls",
+    "ais_evaluations",
+    "ais_init",
+    "ais_step",
+    "annealed_importance_sampling",
     "combine",
+    "curvature",
+    "euler",
     "evaluate",
     "evaluate_each",
     "exponents",
-    "AISState",
-    "EulerResult",
-    "RejectionResult",
-    "WEIGHTINGS",
-    "ais_evaluations",
-    "ais_init",
-    "ais_level",
-    "annealed_importance_sampling",
-    "curvature",
-    "euler",
+    "incremental_level",
     "langevin_dynamics",
     "langevin_refine",
     "log_density_difference",
     "mala_log_alpha",
     "mismatch_increment",
     "next_curvature",
-    "outside_range",
     "ode_step",
+    "outside_range",
+    "paper_level",
     "rejection_sampling",
+    "resample_state",
     "start",
     "start_log_weights",
-    "resample_state",
     "summed_score",
     "summed_velocity",
     "time_grid",

@@ -11,6 +11,11 @@ the levels 1 = t_0 > t_1 > ... > t_T = 0; one level's transition t_k -> t_{k+1} 
 3. K Metropolis-adjusted Langevin steps on the summed scores at t_{k+1} (:func:`langevin_refine`),
 4. resampling when the effective sample size drops below ``ess_threshold * L``.
 
+The sampler is a pure pair in blackjax's shape: ``state, info = ais_init(x_init, config)`` at
+level 0 (t = 1), then ``state, info = ais_step(state, t_next, config)`` for each level, with
+the settings checked once in an :class:`~poe_demo.samplers.state.AISConfig`.
+:func:`annealed_importance_sampling` is that loop over :func:`~poe_demo.samplers.transitions.time_grid`.
+
 Weightings. ``"incremental"`` (the default): level k's target is
 
     gamma_k(x) = prod_i p_{i,t_k}(x)^(w_i) * exp(lambda_k r(x_hat_k(x))),   r = sum_j r_j,
@@ -23,8 +28,8 @@ gamma_{k+1}(w) |det dw/dx| / gamma_k(x), which is the reward increment
 lambda_{k+1} r(x_hat_{k+1}(w)) - lambda_k r(x_hat_k(x)) plus the integral over the step of the
 velocity mismatch sum_i w_i <s_i, V - v_i>
 (:func:`~poe_demo.samplers.transitions.velocity_mismatch`; derived in ``docs/exponents.md``).
-The Langevin block keeps gamma_{k+1} (see :func:`ais_level`), so with or without it the
-weighted particles target gamma_T = pi, and the running mean of the weights estimates
+The Langevin block keeps gamma_{k+1} (see :func:`~poe_demo.samplers.levels.incremental_level`),
+so with or without it the weighted particles target gamma_T = pi, and the running mean of the weights estimates
 
     log Z = log integral prod_i p_i(x)^(w_i) prod_j exp(r_j(x)) dx,
 
@@ -63,66 +68,26 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from ..experts.adapters import network_memory
-from ..experts.base import DiscriminativeExpert, GenerativeExpert, as_expert_list
+from ..experts.base import DiscriminativeExpert, GenerativeExpert
 from ..experts.gaussian import check_normalizable
-from ..paths import x_hat_from_velocity
 from ..resources import check_memory, sampler_memory
-from ..rng import rand
-from ..smc import RESAMPLERS, effective_sample_size, resample, reweight
+from ..smc import effective_sample_size
 from ..validation import check_choice, check_count, check_range, check_state
+from .levels import LEVELS, predicted_clean
 from .range_check import outside_range
-from .transitions import (
-    METROPOLIS_RULES,
-    Evaluation,
-    evaluate,
-    langevin_refine,
-    ode_step,
-    raise_nonfinite,
-    start,
-    start_log_weights,
-    time_grid,
-    total_log_reward,
-)
-from .weights import (
-    all_rejected,
-    mismatch_increment,
-    normalized,
-    tempered,
-    tempering_schedule,
-)
+from .state import AISConfig, AISState, LevelInfo, resample_state
+from .transitions import METROPOLIS_RULES, raise_nonfinite, start, start_log_weights, time_grid, total_log_reward
+from .weights import normalized, tempered
 
 __all__ = [
-    "AISState",
     "AISResult",
-    "WEIGHTINGS",
     "ais_init",
-    "ais_level",
-    "next_curvature",
-    "resample_state",
+    "ais_step",
     "annealed_importance_sampling",
     "ais_evaluations",
+    "ais_calls",
+    "ais_batch",
 ]
-
-WEIGHTINGS = ("incremental", "paper")
-
-
-@dataclass(frozen=True)
-class AISState:
-    """The particle system at one level. Every field but the last three holds one row per particle."""
-
-    x: Tensor  # [L, ...] particles at time t
-    velocity: Tensor | None  # [L, ...] summed velocity V at (x, t); None at t = 0
-    mismatch: Tensor | None  # [L] sum_i <s_i, V - v_i> at (x, t); None at t = 0
-    log_reward: Tensor  # [L] r(x_hat) = sum_j r_j(x_hat), untempered
-    log_weights: Tensor  # [L] normalised: logsumexp = 0
-    log_normalizer: float  # running estimate of log Z ("incremental")
-    t: float
-    curvature: float | None = None  # largest secant curvature the Langevin steps met at t (None before any)
-    exponent_sum: Tensor | None = None  # [1, ...] W_c, the exponents summed per coordinate (transitions.start)
-
-
-# the fields resampling copies from the ancestors (log_weights are reset instead)
-_PER_PARTICLE = ("x", "velocity", "mismatch", "log_reward")
 
 
 @dataclass(frozen=True)
@@ -155,172 +120,57 @@ class AISResult:
         return torch.stack(path[::-1])
 
 
-def _reward(discriminative, at: Evaluation, t: float, exponent_sum: Tensor) -> Tensor:
-    """sum_j r_j(x_hat) ``[L]`` with x_hat = x - t V / W_c, the predicted clean sample (paper, line 10).
-
-    V / W_c is the experts' velocities averaged with their exponents: for one expert its own, for
-    exponents that sum to 1 (AND, NOT, guidance) V itself, for experts on disjoint coordinates
-    each one's on its own."""
-    velocity = at.velocity if bool((exponent_sum == 1).all()) else at.velocity / exponent_sum
-    return total_log_reward(discriminative, x_hat_from_velocity(at.x, velocity, t), t)
-
-
-def _observe(generative, discriminative, x: Tensor, t: float, exponent_sum: Tensor) -> tuple[Evaluation | None, Tensor]:
-    """(experts evaluated at x, rewards of x_hat); at t = 0 there is no finite score and x is its own x_hat.
-
-    Checks what the weights will use: a velocity or mismatch that is not finite is an error
-    naming the experts (two reductions per level, not one per expert call)."""
-    if t == 0:
-        return None, total_log_reward(discriminative, x, t)
-    at_x = evaluate(generative, x, t)
-    if not (bool(torch.isfinite(at_x.mismatch).all()) and math.isfinite(float(at_x.velocity.sum()))):
-        raise_nonfinite(generative, x, t, "the experts' velocity or mismatch")
-    return at_x, _reward(discriminative, at_x, t, exponent_sum)
-
-
-def resample_state(
-    state: AISState, scheme: str = "systematic", generator: torch.Generator | None = None
-) -> tuple[AISState, Tensor]:
-    """Draw L ancestors by their weights, copy every per-particle field, reset the weights to 1/L:
-    (new state, ancestors ``[L]``)."""
-    idx = resample(state.log_weights, scheme, generator)
-    copied = {name: getattr(state, name)[idx] for name in _PER_PARTICLE if getattr(state, name) is not None}
-    state = replace(state, **copied, log_weights=torch.full_like(state.log_weights, -math.log(len(idx))))
-    return state, idx
+def _settle(
+    state: AISState, acceptance: float | None, config: AISConfig, generator: torch.Generator | None
+) -> tuple[AISState, LevelInfo]:
+    """Step 4 of a level: resample when the ESS is below ``ess_threshold * L`` (at every level with "paper")."""
+    n = len(state.log_weights)
+    weights, before = state.log_weights, state.x
+    ess = float(effective_sample_size(weights))
+    if n > 1 and (config.weighting == "paper" or ess < config.ess_threshold * n):
+        state, ancestors = resample_state(state, config.resampling, generator)
+        return state, LevelInfo(state.t, weights, ess, acceptance, True, ancestors, before)
+    return state, LevelInfo(state.t, weights, ess, acceptance, False, torch.arange(n, device=before.device), before)
 
 
 @torch.no_grad()
-def ais_init(
-    generative,
-    discriminative,
-    x_init: Tensor,
-    weighting: str = "incremental",
-    tempering: str | Callable[[float], float] = "quadratic",
-) -> AISState:
-    """Level 0 (t = 1), before any resampling. The start is x_init ~ N(0, I) scaled to the product's level-1
-    marginal N(0, I / W_c) (:func:`~poe_demo.samplers.transitions.start`). With "incremental" it is
-    weighted by gamma_0(x) / N(x; 0, I / W_c) = [prod_i p_{i,1}(x)^(w_i) / N(x; 0, I / W_c)]
-    exp(lambda(1) r(x_hat_0)), a constant times the tempered reward; with "paper" by exp(r(x_hat_0))."""
-    at_x, total = start(generative, x_init)
-    if not (bool(torch.isfinite(at_x.mismatch).all()) and math.isfinite(float(at_x.velocity.sum()))):
-        raise_nonfinite(generative, at_x.x, 1.0, "the experts' velocity or mismatch")
-    log_reward = _reward(discriminative, at_x, 1.0, total)
-    first = AISState(at_x.x, at_x.velocity, at_x.mismatch, log_reward, log_reward, 0.0, 1.0, exponent_sum=total)
-    if weighting == "paper":
-        return replace(first, log_weights=normalized(log_reward, 1.0))
-    log_w = start_log_weights(total, at_x.x) + tempered(tempering_schedule(tempering)(1.0), log_reward)
-    log_z = float(torch.logsumexp(log_w, 0) - math.log(len(log_w)))
-    return replace(first, log_weights=normalized(log_w, 1.0), log_normalizer=log_z)
+def ais_init(x_init: Tensor, config: AISConfig, generator: torch.Generator | None = None) -> tuple[AISState, LevelInfo]:
+    """Level 0 (t = 1): the weighted start, resampled if its ESS is already low: (state, info).
 
-
-def next_curvature(curvature: float | None, t: float, t_next: float) -> float | None:
-    """The curvature that sets the Langevin step at t_next, from the one measured at t: kappa (t / t_next)^2.
-
-    Each Langevin step measures the secant curvature |s(z) - s(x)| / |z - x| of the summed score
-    for free (:func:`~poe_demo.samplers.transitions.langevin_refine`), so the sampler needs no
-    extra evaluation to probe it at the next level. The curvature grows as t falls: on our path
-    an expert's marginal at t is its data blurred by N(0, t^2 I), so it is at most 1/t^2, and
-    for Gaussian data kappa_t t^2 = 1 / (1 + ((1 - t) / t)^2 sigma^2) never grows as t falls,
-    i.e. kappa grows by at most (t / t_next)^2 from one level to the next; it grows by exactly
-    that where the data are concentrated (points, the sphere's surface). Scaling by the largest
-    growth keeps the step from outgrowing the next level. None (at the first Langevin level, or
-    when the measurement is not a finite positive number) means: probe at t_next.
+    The start is x_init ~ N(0, I) scaled to the product's level-1 marginal N(0, I / W_c)
+    (:func:`~poe_demo.samplers.transitions.start`). With "incremental" it is weighted by
+    gamma_0(x) / N(x; 0, I / W_c) = [prod_i p_{i,1}(x)^(w_i) / N(x; 0, I / W_c)] exp(lambda(1) r(x_hat_0)),
+    a constant times the tempered reward; with "paper" by exp(r(x_hat_0)).
     """
-    if curvature is None or not (math.isfinite(curvature) and curvature > 0):
-        return None
-    return curvature * (t / t_next) ** 2
+    check_state(x_init)
+    at_x, total = start(config.generative, x_init)
+    if not (bool(torch.isfinite(at_x.mismatch).all()) and math.isfinite(float(at_x.velocity.sum()))):
+        raise_nonfinite(config.generative, at_x.x, 1.0, "the experts' velocity or mismatch")
+    log_reward = total_log_reward(config.discriminative, predicted_clean(at_x, 1.0, total), 1.0)
+    state = AISState(at_x.x, at_x.velocity, at_x.mismatch, log_reward, log_reward, 0.0, 1.0, exponent_sum=total)
+    if config.weighting == "paper":
+        state = replace(state, log_weights=normalized(log_reward, 1.0))
+    else:
+        log_w = start_log_weights(total, at_x.x) + tempered(config.lam(1.0), log_reward)
+        log_z = float(torch.logsumexp(log_w, 0) - math.log(len(log_w)))
+        state = replace(state, log_weights=normalized(log_w, 1.0), log_normalizer=log_z)
+    return _settle(state, None, config, generator)
 
 
 @torch.no_grad()
-def ais_level(
-    state: AISState,
-    t_next: float,
-    generative,
-    discriminative,
-    n_mcmc_steps: int,
-    step_size: float,
-    weighting: str = "incremental",
-    generator: torch.Generator | None = None,
-    tempering: str | Callable[[float], float] = "quadratic",
-    metropolis: str = "simpson",
-) -> tuple[AISState, float]:
-    """Steps 1-3 of one level: Euler initialisation, reweighting, Langevin refinement at t_next.
+def ais_step(
+    state: AISState, t_next: float, config: AISConfig, generator: torch.Generator | None = None
+) -> tuple[AISState, LevelInfo]:
+    """One level t -> t_next (< t): Euler initialisation, reweighting, Langevin refinement, resampling.
 
-    Returns the new state and the fraction of Langevin steps that were kept. With "incremental"
-    the weights are computed at the ODE output w: the log-increment is
-    lambda(t_next) r(x_hat(w)) - lambda(t) r(x_hat(x)) + :func:`mismatch_increment`. The Langevin
-    block is then a proposal z, accepted with probability
-    min(1, exp(lambda(t_next) (r(x_hat(z)) - r(x_hat(w))))): the Langevin kernel keeps the
-    generative level, this test adds the reward, so the weighted particles keep their target.
-    (Weighing *after* an unadjusted move is also unbiased, but the rewards before and after a
-    well-mixing move are nearly independent, so the weights degenerate.) With "paper" the
-    particles move first and are weighted by their current reward.
+    Steps 1-3 are the weighting's level function (:data:`~poe_demo.samplers.levels.LEVELS`),
+    step 4 resamples when the ESS is below ``config.ess_threshold * L``. Returns the new state
+    and a :class:`~poe_demo.samplers.state.LevelInfo`.
     """
-    w = ode_step(state.x, state.velocity, state.t, t_next)
-    at_w, r_w = _observe(generative, discriminative, w, t_next, state.exponent_sum)
-    velocity, mismatch = (None, None) if at_w is None else (at_w.velocity, at_w.mismatch)
-    moves = at_w is not None and n_mcmc_steps > 0
-    kappa = next_curvature(state.curvature, state.t, t_next) if moves else None
-    if weighting == "paper":  # move, then weigh by the current reward
-        if not moves:
-            return replace(
-                state,
-                x=w,
-                velocity=velocity,
-                mismatch=mismatch,
-                log_reward=r_w,
-                log_weights=normalized(r_w, t_next),
-                t=t_next,
-            ), 1.0
-        refined = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator, metropolis, kappa)
-        at_z, r_z = refined.at, _reward(discriminative, refined.at, t_next, state.exponent_sum)
-        moved = replace(
-            state,
-            x=at_z.x,
-            velocity=at_z.velocity,
-            mismatch=at_z.mismatch,
-            log_reward=r_z,
-            log_weights=normalized(r_z, t_next),
-            t=t_next,
-            curvature=float(refined.curvature.max()),
-        )
-        return moved, float(refined.accepted.mean())
-
-    # incremental: weigh at the ODE output, then move with a kernel that keeps the weighted target
-    lam = tempering_schedule(tempering)
-    lam_next = lam(t_next)
-    log_increment = tempered(lam_next, r_w) - tempered(lam(state.t), state.log_reward)
-    log_increment = log_increment + mismatch_increment(state.mismatch, mismatch, state.t, t_next)
-    log_weights, log_ratio = reweight(state.log_weights, log_increment)
-    if not math.isfinite(float(log_ratio)):  # -inf: no particle kept any weight
-        raise all_rejected(t_next)
-    state = replace(
-        state,
-        x=w,
-        velocity=velocity,
-        mismatch=mismatch,
-        log_reward=r_w,
-        log_weights=log_weights,
-        log_normalizer=state.log_normalizer + float(log_ratio),
-        t=t_next,
-    )
-    if not moves:
-        return state, 1.0
-    refined = langevin_refine(generative, at_w, t_next, n_mcmc_steps, step_size, generator, metropolis, kappa)
-    at_z, accepted = refined.at, refined.accepted
-    r_z = _reward(discriminative, at_z, t_next, state.exponent_sum)
-    # [L]; always true without rewards; a particle of zero weight (r_w = -inf) may move or not, it does not count
-    keep_move = torch.log(rand(len(r_z), r_z, generator)) < tempered(lam_next, r_z) - tempered(lam_next, r_w)
-    keep = keep_move.view(-1, *([1] * (w.ndim - 1)))
-    state = replace(
-        state,
-        x=torch.where(keep, at_z.x, w),
-        velocity=torch.where(keep, at_z.velocity, velocity),
-        mismatch=torch.where(keep_move, at_z.mismatch, mismatch),
-        log_reward=torch.where(keep_move, r_z, r_w),
-        curvature=float(refined.curvature.max()),
-    )
-    return state, float((accepted * keep_move).mean())
+    if not 0 <= t_next < state.t:
+        raise ValueError(f"t_next must be in [0, t) = [0, {state.t:.4g}), got {t_next!r}: the levels run from 1 to 0")
+    state, acceptance = LEVELS[config.weighting](state, float(t_next), config, generator)
+    return _settle(state, acceptance, config, generator)
 
 
 @torch.no_grad()
@@ -364,88 +214,65 @@ def annealed_importance_sampling(
     ``metropolis`` is the quadrature of the Langevin steps' density ratio, "simpson" (accurate
     for curved scores) or "trapezoid" (one expert evaluation fewer per step; see
     :func:`langevin_refine`).
+
+    It is the loop of :func:`ais_init` and :func:`ais_step` over
+    :func:`~poe_demo.samplers.transitions.time_grid`, with the infos stacked into an :class:`AISResult`.
     """
-    generative = as_expert_list(generative, GenerativeExpert, "generative", allow_empty=False)
-    discriminative = as_expert_list(discriminative, DiscriminativeExpert, "discriminative", allow_empty=True)
+    config = AISConfig(
+        generative, discriminative, n_mcmc_steps, step_size, ess_threshold, resampling, weighting, tempering, metropolis
+    )
     check_state(x_init)
     check_count("n_steps", n_steps, minimum=1)
-    check_count("n_mcmc_steps", n_mcmc_steps, minimum=0)
-    check_range("step_size", step_size, 0, 2, low_open=True, high_open=True)
-    check_range("ess_threshold", ess_threshold, 0, 1)
-    check_choice("resampling", resampling, RESAMPLERS)
-    check_choice("weighting", weighting, WEIGHTINGS)
-    check_choice("metropolis", metropolis, METROPOLIS_RULES)
     check_range("time_power", time_power, 0, math.inf, low_open=True, high_open=True)
-    lam = tempering_schedule(tempering)
-    if lam(0.0) != 1.0:
-        raise ValueError(
-            f"tempering must reach lambda(0) = 1 so that the final target is the product, got {lam(0.0)!r}"
-        )
     check_memory(
         sampler_memory(
-            x_init.numel(), n_steps, keep_trajectory, x_init.element_size(), network_memory(generative, x_init)
+            x_init.numel(),
+            n_steps,
+            keep_trajectory,
+            x_init.element_size(),
+            network_memory(config.generative, x_init, ais_batch(len(x_init), n_mcmc_steps, metropolis)),
         ),
         f"annealed_importance_sampling with state {tuple(x_init.shape)}, n_steps={n_steps}, "
         f"keep_trajectory={keep_trajectory}",
     )
-
-    n_particles = x_init.shape[0]
     times = time_grid(n_steps, time_power).tolist()
-    check_normalizable(generative, times)
-    state = ais_init(generative, discriminative, x_init, weighting, lam)
-    ess_levels, accepted, n_resamples, path, parents = [], [], 0, [], []
-    for t_next in tqdm(
-        [None] + times[1:],
-        desc=progress if isinstance(progress, str) else "AIS levels",
-        disable=not progress,
-        leave=False,
-    ):
-        if t_next is not None:
-            state, acceptance = ais_level(
-                state,
-                t_next,
-                generative,
-                discriminative,
-                n_mcmc_steps,
-                step_size,
-                weighting,
-                generator,
-                lam,
-                metropolis,
-            )
-            accepted.append(acceptance)
-        ess = float(effective_sample_size(state.log_weights))
-        needed = weighting == "paper" or ess < ess_threshold * n_particles
-        if keep_trajectory:
-            path.append(state.x)
-        if needed and n_particles > 1:
-            state, idx = resample_state(state, resampling, generator)
-            n_resamples += 1
-        else:
-            idx = torch.arange(n_particles, device=state.x.device)
-        ess_levels.append(ess)
-        if keep_trajectory:
-            parents.append(idx)
+    check_normalizable(config.generative, times)
+
+    state, info = ais_init(x_init, config, generator)
+    infos = [info if keep_trajectory else replace(info, x=None)]  # the particles are kept only when asked for
+    if callback is not None:
+        callback(0, state)
+    for k, t_next in enumerate(tqdm(times[1:], desc=progress if isinstance(progress, str) else "AIS levels",
+                                    disable=not progress, leave=False), start=1):  # fmt: skip
+        state, info = ais_step(state, t_next, config, generator)
+        infos.append(info if keep_trajectory else replace(info, x=None))
         if callback is not None:
-            callback(len(ess_levels) - 1, state)
+            callback(k, state)
     if not bool(torch.isfinite(state.x).all()):
         raise FloatingPointError("the sampler diverged (non-finite particles); try a smaller step_size or more n_steps")
-    rank = state.log_reward if discriminative else state.log_weights
-    best = int(torch.argmax(rank))
+    best = int(torch.argmax(state.log_reward if config.discriminative else state.log_weights))
     return AISResult(
         particles=state.x,
         log_weights=state.log_weights,
         log_rewards=state.log_reward,
-        ess=torch.tensor(ess_levels),
-        acceptance=torch.tensor(accepted),
-        n_resamples=n_resamples,
+        ess=torch.tensor([i.ess for i in infos]),
+        acceptance=torch.tensor([i.acceptance for i in infos[1:]]),
+        n_resamples=sum(i.resampled for i in infos),
         log_normalizer=state.log_normalizer if weighting == "incremental" else None,
         best=state.x[best],
         best_index=best,
         times=torch.tensor(times),
-        trajectory=torch.stack(path) if keep_trajectory else None,
-        ancestors=torch.stack(parents) if keep_trajectory else None,
+        trajectory=torch.stack([i.x for i in infos]) if keep_trajectory else None,
+        ancestors=torch.stack([i.ancestors for i in infos]) if keep_trajectory else None,
     )
+
+
+def ais_batch(n_particles: int, n_mcmc_steps: int, metropolis: str = "simpson") -> int:
+    """The largest batch one expert call gets in a run with L particles: 2L where a Langevin proposal
+    and its Simpson midpoint go together (:func:`~poe_demo.samplers.transitions.langevin_refine`), else L.
+    What a memory check multiplies the networks' activations per state by."""
+    simpson = check_choice("metropolis", metropolis, METROPOLIS_RULES) == "simpson"
+    return 2 * n_particles if n_mcmc_steps > 0 and simpson else n_particles
 
 
 def ais_evaluations(
@@ -458,11 +285,29 @@ def ais_evaluations(
     each of the T - 1 levels with t > 0, L at the ODE output and, with K > 0 Langevin steps, L
     per step at the proposal (and L at its midpoint with ``metropolis="simpson"``); the first of
     those levels also probes the curvature (L more), which later levels carry from the previous
-    one (:func:`next_curvature`). The last level, t = 0, needs none. Counted with a spy in
-    ``tests/test_samplers.py``.
+    one (:func:`~poe_demo.samplers.levels.next_curvature`). The last level, t = 0, needs none.
+    Counted with a spy in ``tests/test_samplers.py``.
     """
     per_step = 2 if check_choice("metropolis", metropolis, METROPOLIS_RULES) == "simpson" else 1
     moving = n_steps - 1
     probe = n_particles if n_mcmc_steps > 0 and moving > 0 else 0
     starts = 2 if rescaled_start else 1
     return starts * n_particles + moving * n_particles * (1 + per_step * n_mcmc_steps) + probe
+
+
+def ais_calls(n_steps: int, n_mcmc_steps: int, rescaled_start: bool = False) -> dict[str, int]:
+    """Calls one run of :func:`annealed_importance_sampling` makes to each generative expert and to each reward.
+
+    On CPU a network call on a few samples costs mostly its fixed overhead, so calls matter
+    beside :func:`ais_evaluations`. Each generative expert: 1 at the start (2 when rescaled),
+    then per level with t > 0 one at the ODE output and one per Langevin step (its proposal and
+    Simpson midpoint share it), plus the curvature probe at the first such level. Each reward:
+    1 at the start and 1 per level (the ODE output and the moved particles together). Either
+    quadrature makes the same calls; the trapezoid's are on L samples, not 2L.
+    """
+    moving = n_steps - 1
+    probe = 1 if n_mcmc_steps > 0 and moving > 0 else 0
+    return {
+        "generative": (2 if rescaled_start else 1) + moving * (1 + n_mcmc_steps) + probe,
+        "reward": 1 + n_steps,
+    }
