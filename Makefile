@@ -44,14 +44,16 @@ notebooks: setup
 		notebooks/*.ipynb
 
 ## Speed, quality, expert-size and weight benchmarks: JSON and figures in benchmarks/results/, then
-## the tables of benchmarks/README.md and README.md rewritten from them (about 40 minutes on 2 cores)
+## the tables of benchmarks/README.md and README.md rewritten from them (about an hour on 2 cores)
 bench: setup browser
 	cd benchmarks && ../$(BIN)/python bench_sampler.py && ../$(BIN)/python evaluate.py \
 		&& ../$(BIN)/python expert_size.py && ../$(BIN)/python steering.py && ../$(BIN)/python weights.py \
 		&& ../$(BIN)/python playground_latency.py && ../$(BIN)/python versus_commit.py \
+		&& ../$(BIN)/python versus_commit.py --setting digits \
 		&& ../$(BIN)/python profile_target.py && ../$(BIN)/python cli_start.py \
 		&& ../$(BIN)/python digit_resolution.py && ../$(BIN)/python digit_nets.py && ../$(BIN)/python digits.py \
-		&& ../$(BIN)/python compose.py && ../$(BIN)/python busy_core.py --notebook && ../$(BIN)/python report.py
+		&& ../$(BIN)/python compose.py && ../$(BIN)/python seconds.py && ../$(BIN)/python busy_core.py --notebook \
+		&& ../$(BIN)/python report.py
 
 ## Retrain the shipped networks and rewrite poe_demo/checkpoints/ (manifests included; the digits take about an hour)
 weights: setup

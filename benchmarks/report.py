@@ -208,6 +208,41 @@ def versus_commit(results: dict) -> str:
     )
 
 
+def versus_commit_digits(results: dict) -> str:
+    v = results["versus_commit_digits"]
+    ratio, current, base, read = v["ratio"], v["current_seconds"], v["base_seconds"], v["judge_reads_the_digit"]
+    return (
+        f"One digit run (L = 4, T = 32, K = 2, steered by the reward classifier; the median of ten runs, digits 0-9), "
+        f"{len(v['pairs'])} pairs of fresh processes, this tree and commit {v['base']} in alternating order: this "
+        f"tree {current['median']:.2f} s median ({current['min']:.2f} s min), {v['base']} {base['median']:.2f} s "
+        f"({base['min']:.2f} s); ratio within a pair {ratio['median']:.2f} (median), {ratio['min']:.2f} (min), "
+        f"{1 / ratio['median']:.2f}x faster. The judge reads the digit asked for in {read['current']} of the ten "
+        f"runs here, {read['base']} at {v['base']}."
+    )
+
+
+def seconds(results: dict) -> str:
+    v = results["seconds"]
+    label = {"d": "a d", "bold": "a bold d"}
+    rows = []
+    for target, measured in v["rows"].items():
+        for r in measured:
+            a, b = r["annealed"], r["best_of_n"]
+            rate = lambda side: f"{side['rate']:.2f} ± {side['se']:.2f}"  # noqa: E731
+            rows.append([
+                label[target], r["K"], r["L"], rate(a), f"{a['seconds_per_run']:.2f}",
+                r["N"], rate(b), f"{b['seconds_per_run']:.2f}", f"{r['difference_in_se']:+.1f}",
+            ])  # fmt: skip
+    header = ["target", "K", "L", "annealed: success", "s / run", "N", "best-of-N: success", "s / run", "gap / se"]
+    shares = ", ".join(f"{100 * p:.1f}" for p in v["bold_training_share"])
+    return (
+        f"{_table(header, rows)}\n\n{v['trials']} trials per row (trial i asks for digit i mod 10), T = {v['T']}; "
+        f"success as the judge reads it, and for a bold d with ink above {v['bold_threshold']}, which this share of "
+        f"each class's training images reaches (digits 0-9, %): {shares}. Gap / se: the difference of the two rates "
+        f"over its standard error."
+    )
+
+
 def known_answers(results: dict) -> str:
     known = results["evaluate"]["known_answers"]
     counts = [n for n in known if n.isdigit()]
@@ -581,7 +616,9 @@ SECTIONS = {
     "overlap": overlap,
     "metropolis": metropolis,
     "versus_commit": versus_commit,
+    "versus_commit_digits": versus_commit_digits,
     "digits": digits,
+    "seconds": seconds,
     "compose": compose,
     "digit_resolution": digit_resolution,
     "digit_nets": digit_nets,
@@ -613,8 +650,10 @@ def load(directory: Path = RESULTS) -> dict:
             "expert_size",
             "playground_latency",
             "profile_target",
+            "seconds",
             "steering",
             "versus_commit",
+            "versus_commit_digits",
             "weights",
         )
     }

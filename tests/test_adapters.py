@@ -135,6 +135,27 @@ def test_bad_schedules_and_predictions_are_named():
         from_diffusers(lambda y, s: y, object())
     with pytest.raises(ValueError, match="returned shape"):
         ModelExpert(lambda y, s: y[:, :1], FlowSchedule(), "flow").velocity(torch.zeros(2, 3), 0.5)
+    with pytest.raises(TypeError, match="schedule must offer t_range, level"):
+        ModelExpert(lambda y, s: y, "flow", "flow")  # the schedule's name, not a schedule
+
+
+def test_a_schedule_of_ones_own_follows_the_protocol():
+    # Any object with t_range, level(t) and end(t) is a schedule: here the flow path written out by hand.
+    class MyFlow:
+        t_range = (0.0, 1.0)
+
+        def level(self, t):
+            return 1000 * t, 1 - t, t
+
+        def end(self, t):
+            return self.level(min(max(t, 0.0), 1.0))
+
+    model = lambda y, s: y * 0.3 - 1.0  # noqa: E731
+    x = torch.randn(5, 3, generator=gen(8), dtype=torch.float64)
+    mine, theirs = ModelExpert(model, MyFlow(), "flow"), ModelExpert(model, FlowSchedule(), "flow")
+    for t in (1.0, 0.6, 0.05):
+        for a, b in zip(mine.velocity_and_score(x, t), theirs.velocity_and_score(x, t)):
+            torch.testing.assert_close(a, b)
 
 
 def _tiny_unet(seed=0):

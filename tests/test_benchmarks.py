@@ -38,6 +38,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("cli_start.py", "cli_start_quick.json"),
         ("compose.py", "compose_quick.json"),
         ("busy_core.py", "busy_core_quick.json"),
+        ("seconds.py", "seconds_quick.json"),
     ],
 )
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
@@ -77,6 +78,11 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
     if output == "versus_commit.json":
         assert pair["trapezoid_ratio"] == pytest.approx(pair["trapezoid"]["seconds"] / pair["base"]["seconds"])
         assert report["base"] == "8698d99" and 0 < report["radial_error"]["current"] < 0.05
+    if script == "seconds.py":  # best-of-N was given at least the annealed run's calibrated seconds
+        (r,) = report["rows"]["bold"]
+        assert r["N"] >= 1 and r["best_of_n"]["seconds_per_run"] > 0 and r["annealed"]["seconds_per_run"] > 0
+        assert all(0 <= r[side]["rate"] <= 1 for side in ("annealed", "best_of_n"))
+        assert len(report["bold_training_share"]) == 10
     if output == "versus_commit_digits.json":  # the same ten runs in both trees: the judge reads most of them
         assert report["base"] == "3cce83f" and report["setting"] == {"L": 4, "T": 32, "K": 2, "runs": 10}
         assert all(5 <= report["judge_reads_the_digit"][tree] <= 10 for tree in ("current", "base"))

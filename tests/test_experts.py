@@ -306,3 +306,27 @@ def test_sphere_experts_show_the_shape_they_received(axis_experts, shape):
     for expert in sphere_experts(axis_experts):
         with pytest.raises(ValueError, match=rf"got shape \({', '.join(map(str, shape))}\)"):
             expert.velocity_and_score(x, 0.5)
+
+
+def test_an_expert_that_defines_only_velocity_and_score_gets_the_other_two():
+    # JointExpert's velocity and score are the two halves of velocity_and_score (swapped halves, or a
+    # mixin that forgot to pass t, would differ from the mixture's exact flow at every t).
+    from poe_demo.experts import JointExpert, mixture_flow
+
+    means, stds, log_w = (
+        torch.tensor([[-1.0, 0.5], [1.0, 0.0]]),
+        torch.tensor([0.3, 0.6]),
+        torch.tensor([0.4, 0.6]).log(),
+    )
+
+    class Mine(JointExpert):
+        def velocity_and_score(self, x, t):
+            return mixture_flow(x, t, means, stds, log_w)
+
+    x = torch.randn(6, 2)
+    for t in (0.9, 0.4):
+        v, s = mixture_flow(x, t, means, stds, log_w)
+        torch.testing.assert_close(Mine().velocity(x, t), v)
+        torch.testing.assert_close(Mine().score(x, t), s)
+    with pytest.raises(NotImplementedError, match="must define velocity_and_score"):
+        JointExpert().score(x, 0.5)

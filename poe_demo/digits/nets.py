@@ -4,7 +4,7 @@
   blocks at two resolutions, t through a sinusoidal embedding). diffusers' ``UNet2DModel``, the
   class users know, at the same size learns as well per second of training but takes 1.4 to 1.9
   times as long per call at the sampler's batch sizes (``benchmarks/digit_nets.py``), and the
-  sampler calls the experts 1 + 2K times per level; :func:`~poe_demo.experts.from_diffusers`
+  sampler calls the experts 1 + K times per level; :func:`~poe_demo.experts.from_diffusers`
   wraps our network the way it wraps a UNet (notebook 6 shows it).
 * :class:`ConditionalFlowNet`: the same U-Net told which digit to draw, or "none": one network
   for p(x | c) and p(x), trained with the label dropped at random, as diffusers users train
