@@ -188,7 +188,7 @@ def main() -> None:
         "evaluations_per_level": round(evaluations / (T - 1), 2),
         "network_calls": network_calls,
         "network_calls_per_level": round(network_calls / (T - 1), 2),
-        "ais_calls_formula": ais_calls(T, K)["generative"],
+        "ais_calls_formula": ais_calls(T, K, batch_numbers=noise.numel())["generative"],
         "ais_evaluations_formula": ais_evaluations(L, T, K) // L,
         "network_seconds_per_evaluation": round(per_call, 5),
         "network_gflops_per_second": round(flops / per_call / 1e9, 1),

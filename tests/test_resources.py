@@ -38,7 +38,8 @@ n = int(sys.argv[1])
 models = load_digit_models()
 experts = parse_product("flow_01234 * flow_02468 / flow_all", digit_experts(models))
 x = noise(n, torch.Generator().manual_seed(0))
-estimate = sampler_memory(x.numel(), 4, network_bytes=network_memory(experts, x, ais_batch(n, 1)))
+batch = ais_batch(n, 1, state_numbers=x[0].numel())
+estimate = sampler_memory(x.numel(), 4, network_bytes=network_memory(experts, x, batch))
 def resident():
     with open("/proc/self/status") as f:
         fields = dict(line.split(":", 1) for line in f if line.startswith(("VmRSS", "VmHWM")))

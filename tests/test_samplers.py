@@ -175,18 +175,21 @@ def test_ais_counts_its_expert_evaluations_and_its_calls():
             CountingReward.calls += 1
             return super().log_reward(x)
 
-    # a bug that evaluated the Simpson midpoint in a call of its own, or asked the rewards of w and z
-    # apart, would count more calls; one that skipped a midpoint, fewer rows
-    for n_particles, n_steps, k, rule in [(5, 10, 0, "simpson"), (5, 10, 1, "simpson"), (3, 7, 4, "simpson"),
-                                          (3, 7, 2, "trapezoid"), (4, 1, 2, "simpson")]:  # fmt: skip
+    # a bug that evaluated the Simpson midpoint in a call of its own on a small batch, or asked the rewards
+    # of w and z apart, would count more calls; one that skipped a midpoint, fewer rows. States of
+    # 12,000 numbers make a batch beyond SHARED_CALL_LIMIT: there the midpoint gets its own call.
+    for n_particles, n_steps, k, rule, d in [(5, 10, 0, "simpson", 2), (5, 10, 1, "simpson", 2),
+                                             (3, 7, 4, "simpson", 2), (3, 7, 2, "trapezoid", 2),
+                                             (4, 1, 2, "simpson", 2), (3, 5, 2, "simpson", 12_000)]:  # fmt: skip
         Counting.rows = Counting.calls = CountingReward.rows = CountingReward.calls = 0
         annealed_importance_sampling(
-            Counting(0.0, 1.0), CountingReward(0.5, 1.0), torch.zeros(n_particles, 2), n_steps, k,
+            Counting(0.0, 1.0), CountingReward(0.5, 1.0), torch.zeros(n_particles, d), n_steps, k,
             generator=gen(22), metropolis=rule, ess_threshold=0.0,
         )  # fmt: skip
+        calls = ais_calls(n_steps, k, rule, batch_numbers=n_particles * d)
         assert Counting.rows == ais_evaluations(n_particles, n_steps, k, rule)
-        assert Counting.calls == ais_calls(n_steps, k)["generative"]
-        assert CountingReward.calls == ais_calls(n_steps, k)["reward"]
+        assert Counting.calls == calls["generative"]
+        assert CountingReward.calls == calls["reward"]
         moved = (n_steps - 1) * (k > 0)  # levels whose reward call covers w and the moved particles
         assert CountingReward.rows == n_particles * (1 + n_steps + moved)
 

@@ -35,7 +35,7 @@ def digits(args) -> int:
     experts = [named["flow_all"]] if product is None else parse_product(product, named)
     reward = None if args.digit is None else digit_reward(models["reward"], args.digit)
     one = torch.zeros(1, 1, SIZE, SIZE, device=args.device)
-    activations = network_memory(experts, one, ais_batch(args.particles, args.mcmc_steps))
+    activations = network_memory(experts, one, ais_batch(args.particles, args.mcmc_steps, state_numbers=SIZE * SIZE))
     check_memory(  # again, now with the networks' activations, measured on the loaded networks
         sampler_memory(args.particles * SIZE * SIZE, args.steps, network_bytes=activations),
         f"--particles {args.particles} --steps {args.steps}",

@@ -4,21 +4,25 @@ from .ais import AISResult, ais_batch, ais_calls, ais_evaluations, ais_init, ais
 from .euler import EulerResult, euler
 from .langevin import langevin_dynamics
 from .levels import LEVELS, incremental_level, next_curvature, paper_level
+from .mala import (
+    METROPOLIS_RULES,
+    SHARED_CALL_LIMIT,
+    Refinement,
+    curvature,
+    langevin_refine,
+    log_density_difference,
+    mala_log_alpha,
+    midpoint_shares_call,
+)
 from .range_check import outside_range
 from .rejection import RejectionResult, rejection_sampling
 from .state import WEIGHTINGS, AISConfig, AISState, LevelInfo, resample_state
 from .transitions import (
-    METROPOLIS_RULES,
     Evaluation,
-    Refinement,
     combine,
-    curvature,
     evaluate,
     evaluate_each,
     exponents,
-    langevin_refine,
-    log_density_difference,
-    mala_log_alpha,
     ode_step,
     start,
     start_log_weights,
@@ -42,6 +46,7 @@ __all__ = [
     "METROPOLIS_RULES",
     "Refinement",
     "RejectionResult",
+    "SHARED_CALL_LIMIT",
     "TEMPERINGS",
     "WEIGHTINGS",
     "ais_batch",
@@ -61,6 +66,7 @@ __all__ = [
     "langevin_refine",
     "log_density_difference",
     "mala_log_alpha",
+    "midpoint_shares_call",
     "mismatch_increment",
     "next_curvature",
     "ode_step",

@@ -74,9 +74,16 @@ from ..resources import check_memory, sampler_memory
 from ..smc import effective_sample_size
 from ..validation import check_choice, check_count, check_range, check_state
 from .levels import LEVELS, predicted_clean
+from .mala import METROPOLIS_RULES, midpoint_shares_call
 from .range_check import outside_range
 from .state import AISConfig, AISState, LevelInfo, resample_state
-from .transitions import METROPOLIS_RULES, raise_nonfinite, start, start_log_weights, time_grid, total_log_reward
+from .transitions import (
+    raise_nonfinite,
+    start,
+    start_log_weights,
+    time_grid,
+    total_log_reward,
+)
 from .weights import normalized, tempered
 
 __all__ = [
@@ -230,7 +237,9 @@ def annealed_importance_sampling(
             n_steps,
             keep_trajectory,
             x_init.element_size(),
-            network_memory(config.generative, x_init, ais_batch(len(x_init), n_mcmc_steps, metropolis)),
+            network_memory(
+                config.generative, x_init, ais_batch(len(x_init), n_mcmc_steps, metropolis, x_init[0].numel())
+            ),
         ),
         f"annealed_importance_sampling with state {tuple(x_init.shape)}, n_steps={n_steps}, "
         f"keep_trajectory={keep_trajectory}",
@@ -267,12 +276,13 @@ def annealed_importance_sampling(
     )
 
 
-def ais_batch(n_particles: int, n_mcmc_steps: int, metropolis: str = "simpson") -> int:
-    """The largest batch one expert call gets in a run with L particles: 2L where a Langevin proposal
-    and its Simpson midpoint go together (:func:`~poe_demo.samplers.transitions.langevin_refine`), else L.
-    What a memory check multiplies the networks' activations per state by."""
-    simpson = check_choice("metropolis", metropolis, METROPOLIS_RULES) == "simpson"
-    return 2 * n_particles if n_mcmc_steps > 0 and simpson else n_particles
+def ais_batch(n_particles: int, n_mcmc_steps: int, metropolis: str = "simpson", state_numbers: int = 1) -> int:
+    """The largest batch one expert call gets in a run with L particles of ``state_numbers`` numbers each:
+    2L where a Langevin proposal and its Simpson midpoint share a call
+    (:func:`~poe_demo.samplers.mala.midpoint_shares_call`), else L. What a memory check
+    multiplies the networks' activations per state by."""
+    shared = n_mcmc_steps > 0 and midpoint_shares_call(metropolis, n_particles * state_numbers)
+    return 2 * n_particles if shared else n_particles
 
 
 def ais_evaluations(
@@ -295,19 +305,27 @@ def ais_evaluations(
     return starts * n_particles + moving * n_particles * (1 + per_step * n_mcmc_steps) + probe
 
 
-def ais_calls(n_steps: int, n_mcmc_steps: int, rescaled_start: bool = False) -> dict[str, int]:
+def ais_calls(
+    n_steps: int,
+    n_mcmc_steps: int,
+    metropolis: str = "simpson",
+    rescaled_start: bool = False,
+    batch_numbers: int = 1,
+) -> dict[str, int]:
     """Calls one run of :func:`annealed_importance_sampling` makes to each generative expert and to each reward.
 
     On CPU a network call on a few samples costs mostly its fixed overhead, so calls matter
     beside :func:`ais_evaluations`. Each generative expert: 1 at the start (2 when rescaled),
-    then per level with t > 0 one at the ODE output and one per Langevin step (its proposal and
-    Simpson midpoint share it), plus the curvature probe at the first such level. Each reward:
-    1 at the start and 1 per level (the ODE output and the moved particles together). Either
-    quadrature makes the same calls; the trapezoid's are on L samples, not 2L.
+    then per level with t > 0 one at the ODE output and one per Langevin step, or two with
+    Simpson's rule on a batch of L states holding more than
+    :data:`~poe_demo.samplers.mala.SHARED_CALL_LIMIT` numbers (``batch_numbers``; below it
+    the proposal and its midpoint share a call), plus the curvature probe at the first such
+    level. Each reward: 1 at the start and 1 per level (the ODE output and the moved particles together).
     """
     moving = n_steps - 1
+    per_step = 1 if metropolis == "trapezoid" or midpoint_shares_call(metropolis, batch_numbers) else 2
     probe = 1 if n_mcmc_steps > 0 and moving > 0 else 0
     return {
-        "generative": (2 if rescaled_start else 1) + moving * (1 + n_mcmc_steps) + probe,
+        "generative": (2 if rescaled_start else 1) + moving * (1 + per_step * n_mcmc_steps) + probe,
         "reward": 1 + n_steps,
     }

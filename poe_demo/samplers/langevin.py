@@ -1,5 +1,5 @@
 """Plain Langevin dynamics at one level, kept simple for teaching (the annealed sampler uses
-:func:`~poe_demo.samplers.transitions.langevin_refine`, which adds a Metropolis test)."""
+:func:`~poe_demo.samplers.mala.langevin_refine`, which adds a Metropolis test)."""
 
 from __future__ import annotations
 

@@ -24,8 +24,9 @@ from torch import Tensor
 from ..paths import x_hat_from_velocity
 from ..rng import rand
 from ..smc import reweight
+from .mala import langevin_refine
 from .state import AISConfig, AISState
-from .transitions import Evaluation, evaluate, langevin_refine, ode_step, raise_nonfinite, total_log_reward
+from .transitions import Evaluation, evaluate, ode_step, raise_nonfinite, total_log_reward
 from .weights import all_rejected, mismatch_increment, normalized, tempered
 
 __all__ = ["LEVELS", "predicted_clean", "checked_evaluation", "next_curvature", "incremental_level", "paper_level"]
@@ -62,7 +63,7 @@ def next_curvature(curvature: float | None, t: float, t_next: float) -> float | 
     """The curvature that sets the Langevin step at t_next, from the one measured at t: kappa (t / t_next)^2.
 
     Each Langevin step measures the secant curvature |s(z) - s(x)| / |z - x| of the summed score
-    for free (:func:`~poe_demo.samplers.transitions.langevin_refine`), so the sampler needs no
+    for free (:func:`~poe_demo.samplers.mala.langevin_refine`), so the sampler needs no
     extra evaluation to probe it at the next level. The curvature grows as t falls: on our path
     an expert's marginal at t is its data blurred by N(0, t^2 I), so it is at most 1/t^2, and
     for Gaussian data kappa_t t^2 = 1 / (1 + ((1 - t) / t)^2 sigma^2) never grows as t falls,

@@ -18,7 +18,7 @@ from torch import Tensor
 from ..experts.base import DiscriminativeExpert, GenerativeExpert, as_expert_list
 from ..smc import RESAMPLERS, resample
 from ..validation import check_choice, check_count, check_range
-from .transitions import METROPOLIS_RULES
+from .mala import METROPOLIS_RULES
 from .weights import tempering_schedule
 
 __all__ = ["WEIGHTINGS", "AISConfig", "AISState", "LevelInfo", "resample_state"]
