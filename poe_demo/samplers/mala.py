@@ -36,7 +36,8 @@ METROPOLIS_RULES = ("simpson", "trapezoid")
 # holds at most this many numbers. On small batches a network call costs mostly its fixed overhead,
 # and sharing made a digit run (L = 4, 784 numbers) 1.4x faster; on large ones a call is
 # compute-bound, and at the sphere's target setting (L = 32 clouds of 512 points, 98,304 numbers)
-# one call on 2L ran a median 7 % slower than two on L (benchmarks/README.md). The limit lies
+# one call on 2L ran a median 7 % slower than two on L (5 pairs against 3cce83f, ratios 0.97 to
+# 1.13; with the limit the median is 1.03, benchmarks/README.md). The limit lies
 # between those two measured sizes; it was not tuned between them.
 SHARED_CALL_LIMIT = 2**15
 
