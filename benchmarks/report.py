@@ -556,6 +556,21 @@ def busy_core(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _seconds_summary(v: dict) -> str:
+    """The rare target at equal seconds, at the sampler's default K = 2."""
+    rows = [r for r in v["rows"]["bold"] if r["K"] == 2]
+    pairs = "; ".join(
+        f"L = {r['L']}: {r['annealed']['rate']:.2f} ± {r['annealed']['se']:.2f} against "
+        f"{r['best_of_n']['rate']:.2f} ± {r['best_of_n']['se']:.2f} (N = {r['N']})"
+        for r in rows
+    )
+    return (
+        f"- **Steering to a rare target at equal seconds** (a bold digit, ink above {v['bold_threshold']}; "
+        f"best-of-N given at least the annealed run's seconds, K = 2): {pairs}. For a plain digit the two are within one standard error "
+        f"at K = 2 (`benchmarks/README.md`, success per second)."
+    )
+
+
 def summary(results: dict) -> str:
     """The README's headline numbers: what a run costs and where, steering, the Metropolis rule, known answers."""
     v, path, steer = results["versus_commit"], results["steering"], results["evaluate"]["steering"]
@@ -594,6 +609,7 @@ def summary(results: dict) -> str:
             f"{_bias(metro[f'simpson, T={top}']['mass'])} with Simpson's rule, "
             f"{_bias(metro[f'trapezoid, T={top}']['mass'])} with the trapezoid rule.",
             _digits_summary(results["digits"]["steering"]["rows"]),
+            _seconds_summary(results["seconds"]),
             _compose_summary(results["compose"]),
             "- **Known answers**: estimates converge like 1/sqrt(L) (fitted slopes of log std against log L: "
             + ", ".join(f"{v_:.2f}" for v_ in known.values())
