@@ -193,14 +193,20 @@ def steering_path(results: dict) -> str:
     )
 
 
-def versus_commit(results: dict) -> str:
-    v = results["versus_commit"]
+def _pairs(v: dict) -> str:
+    """The timing sentence of a ``versus_commit.py`` result: both trees' seconds and the ratio within a pair."""
     ratio, current, base = v["ratio"], v["current_seconds"], v["base_seconds"]
     return (
-        f"Target setting (L = 32, N = 512, T = 128, K = 3), {len(v['pairs'])} pairs of fresh processes, this tree "
-        f"and commit {v['base']} in alternating order: this tree {current['median']:.2f} s median "
-        f"({current['min']:.2f} s min), {v['base']} {base['median']:.2f} s ({base['min']:.2f} s); ratio within a "
-        f"pair {ratio['median']:.2f} (median), {ratio['min']:.2f} (min). Radial error: "
+        f"{len(v['pairs'])} pairs of fresh processes, this tree and commit {v['base']} in alternating order: this "
+        f"tree {current['median']:.2f} s median ({current['min']:.2f} s min), {v['base']} {base['median']:.2f} s "
+        f"({base['min']:.2f} s); ratio within a pair {ratio['median']:.2f} (median), {ratio['min']:.2f} (min)"
+    )
+
+
+def versus_commit(results: dict) -> str:
+    v = results["versus_commit"]
+    return (
+        f"Target setting (L = 32, N = 512, T = 128, K = 3), {_pairs(v)}. Radial error: "
         f"{v['radial_error']['current']:.4f} here, {v['radial_error']['base']:.4f} at {v['base']}. This tree with "
         f'`metropolis="trapezoid"` (the rule {v["base"]} used, with the carried curvature): '
         f"{v['trapezoid_seconds']['median']:.2f} s median, ratio {v['trapezoid_ratio']['median']:.2f} against "
@@ -210,14 +216,11 @@ def versus_commit(results: dict) -> str:
 
 def versus_commit_digits(results: dict) -> str:
     v = results["versus_commit_digits"]
-    ratio, current, base, read = v["ratio"], v["current_seconds"], v["base_seconds"], v["judge_reads_the_digit"]
+    read = v["judge_reads_the_digit"]
     return (
         f"One digit run (L = 4, T = 32, K = 2, steered by the reward classifier; the median of ten runs, digits 0-9), "
-        f"{len(v['pairs'])} pairs of fresh processes, this tree and commit {v['base']} in alternating order: this "
-        f"tree {current['median']:.2f} s median ({current['min']:.2f} s min), {v['base']} {base['median']:.2f} s "
-        f"({base['min']:.2f} s); ratio within a pair {ratio['median']:.2f} (median), {ratio['min']:.2f} (min), "
-        f"{1 / ratio['median']:.2f}x faster. The judge reads the digit asked for in {read['current']} of the ten "
-        f"runs here, {read['base']} at {v['base']}."
+        f"{_pairs(v)}, {1 / v['ratio']['median']:.2f}x faster. The judge reads the digit asked for in "
+        f"{read['current']} of the ten runs here, {read['base']} at {v['base']}."
     )
 
 
@@ -566,8 +569,8 @@ def _seconds_summary(v: dict) -> str:
     )
     return (
         f"- **Steering to a rare target at equal seconds** (a bold digit, ink above {v['bold_threshold']}; "
-        f"best-of-N given at least the annealed run's seconds, K = 2): {pairs}. For a plain digit the two are within one standard error "
-        f"at K = 2 (`benchmarks/README.md`, success per second)."
+        f"best-of-N given at least the annealed run's seconds, K = 2): {pairs}. For a plain digit the two are "
+        f"within one standard error at K = 2 (`benchmarks/README.md`, success per second)."
     )
 
 

@@ -34,7 +34,8 @@ from poe_demo.runtime import configure_cpu
 T = 32
 
 
-def median_seconds(run, seeds) -> float:
+def median_seconds_over(run, seeds) -> float:
+    """Median wall seconds of run(seed) over ``seeds`` (common.median_seconds repeats one call instead)."""
     times = []
     for seed in seeds:
         start = time.perf_counter()
@@ -46,8 +47,8 @@ def median_seconds(run, seeds) -> float:
 def matching_n(models: dict, bold: bool, seconds: float, calibration) -> tuple[int, dict]:
     """The N whose best-of-N run takes at least ``seconds``, from Euler's seconds fitted as a + b N."""
     small, large = 8, 64
-    t_small = median_seconds(lambda s: best_of_n_trial(models, s % 10, s, small, bold, T), calibration)
-    t_large = median_seconds(lambda s: best_of_n_trial(models, s % 10, s, large, bold, T), calibration)
+    t_small = median_seconds_over(lambda s: best_of_n_trial(models, s % 10, s, small, bold, T), calibration)
+    t_large = median_seconds_over(lambda s: best_of_n_trial(models, s % 10, s, large, bold, T), calibration)
     per_sample = max((t_large - t_small) / (large - small), 1e-6)
     fixed = t_small - small * per_sample
     return max(1, math.ceil((seconds - fixed) / per_sample)), {"fixed": fixed, "per_sample": per_sample}
@@ -57,7 +58,7 @@ def row(models: dict, bold: bool, k: int, n_particles: int, trials: int) -> dict
     calibration = range(10_000, 10_003)
     annealed = lambda seed: annealed_trial(models, seed % 10, seed, n_particles, k, bold, T)  # noqa: E731
     annealed(calibration[0])  # warm-up
-    seconds = median_seconds(annealed, calibration)
+    seconds = median_seconds_over(annealed, calibration)
     n, fit = matching_n(models, bold, seconds, calibration)
     offset = 100_000 * k + 1000 * n_particles
     sides = compare_on_seeds(
