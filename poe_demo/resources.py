@@ -7,12 +7,21 @@ its velocity and score, Langevin proposals, the experts' hidden activations), th
 when it is kept (one state per level), and per-level bookkeeping (the time grid and the
 effective sample sizes, Python floats). An expert built on a network (``ModelExpert``) adds its
 activations, which grow with the batch: :func:`peak_bytes_per_item` measures them with a probe.
+
+The probe measures one call with freed memory handed back. In a run whose allocator keeps freed
+memory (:func:`~poe_demo.runtime.configure_cpu`, for speed), the blocks a call freed stay
+resident beside the next call's when they do not fit its requests, so the activations count
+twice. Measured on the digits' AND product (K = 1, T = 4; ``tests/test_resources.py``): resident
+peaks of 57-70 MB at L = 256, 215-332 MB at L = 1024 and 940 MB at L = 4096 with kept memory,
+against 142 MB at L = 1024 with freed memory handed back.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+
+from .allocator import freed_memory_returned, keeps_freed_memory
 
 __all__ = [
     "WORKING_STATES",
@@ -49,10 +58,12 @@ def sampler_memory(
     state_numel: int, n_steps: int, keep_trajectory: bool = False, element_size: int = 4, network_bytes: int = 0
 ) -> int:
     """Estimated peak bytes of a sampler run whose state has ``state_numel`` numbers ``[L, ...]``, plus
-    ``network_bytes``: the activations of the largest network call (per item x items per call)."""
+    ``network_bytes``: the activations of the largest network call (per item x items per call),
+    counted twice where the allocator keeps freed memory (see the module docstring)."""
     state = state_numel * element_size
     levels = (n_steps + 1) * _PER_LEVEL_BYTES
-    return state * (WORKING_STATES + ((n_steps + 1) if keep_trajectory else 0)) + levels + network_bytes
+    activations = network_bytes * (2 if keeps_freed_memory() else 1)
+    return state * (WORKING_STATES + ((n_steps + 1) if keep_trajectory else 0)) + levels + activations
 
 
 def _resident() -> tuple[int, int] | None:
@@ -85,8 +96,6 @@ def peak_bytes_per_item(run: Callable[[int], object], sizes: tuple[int, int] = (
     cancel in the difference. Measured with the allocator returning freed memory (else the peak
     hides in memory kept from earlier calls). None where the peak cannot be measured (not glibc
     on Linux)."""
-    from .runtime import freed_memory_returned  # runtime loads torch; this module stays light for the CLI
-
     small, large = sizes
     run(small)  # warm up: first-call allocations are not per item
     with freed_memory_returned() as returned:
