@@ -39,5 +39,7 @@ def median_seconds(fn, repeats: int = 5, warmup: int = 1) -> float:
 def write_json(name: str, payload: dict, directory: Path = RESULTS) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
-    path.write_text(json.dumps({"machine": machine(), **payload}, indent=2) + "\n")
+    partial = path.with_name(f".{name}.partial")  # renamed into place: an interrupted run leaves the old file
+    partial.write_text(json.dumps({"machine": machine(), **payload}, indent=2) + "\n")
+    partial.replace(path)
     return path

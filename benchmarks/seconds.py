@@ -1,23 +1,26 @@
 """Success against wall seconds: the annealed sampler and best-of-N given at least its seconds.
 
     python benchmarks/seconds.py [--quick] [--targets d bold] [--ks 0 2] [--ls 2 4 8 16]
-                                 [--trials 60] [--out DIR]
+                                 [--trials 60] [--add] [--out DIR]
 
 Users pay in seconds, not in expert evaluations. For each target, K and L: the annealed sampler's
 median seconds per run are measured on calibration seeds; best-of-N's N is then set so that its
 run takes at least as long (Euler's seconds fitted as a + b N from two timed batch sizes); both
 run on the same seeds, taking turns (:func:`~poe_demo.equal_cost.compare_on_seeds`), and each
 side's measured seconds per run are kept beside its success rate and standard error, so a row
-where best-of-N got fewer seconds shows it. Trial i asks for digit i mod 10.
+where best-of-N got fewer seconds shows it. Trial i asks for digit i mod 10. Each row is its own
+interleaved comparison, so ``--add`` can measure more rows later and merge them into the file
+(rows of the same target, K and L are replaced).
 
 Targets (:mod:`poe_demo.digits.bold`): "d", the judge reads the digit; "bold", the judge reads
-it and its ink is above ``BOLD``, rare among training images. Writes ``seconds.json``
-(``seconds_quick.json`` with ``--quick``).
+it and its ink is above ``BOLD``, rare among training images. Writes ``seconds.json`` and the
+figure of success against seconds, ``seconds.png`` (``seconds_quick.*`` with ``--quick``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
 import time
@@ -26,7 +29,8 @@ from pathlib import Path
 import torch
 from common import RESULTS, write_json
 
-from poe_demo.digits.bold import BOLD, annealed_trial, best_of_n_trial, training_share
+from poe_demo.cost_plots import plot_success_against_seconds
+from poe_demo.digits.bold import BOLD, TARGETS, annealed_trial, best_of_n_trial, training_share
 from poe_demo.digits.checkpoints import load_digit_models
 from poe_demo.equal_cost import compare_on_seeds
 from poe_demo.runtime import configure_cpu
@@ -78,13 +82,26 @@ def row(models: dict, bold: bool, k: int, n_particles: int, trials: int) -> dict
     return out
 
 
+def merged(old: dict, rows: dict, trials: int) -> dict:
+    """``old``'s rows with ``rows`` added, a row of the same target, K and L replaced; sorted by K, L."""
+    if (old["T"], old["trials"]) != (T, trials):
+        here, there = f"T = {T}, {trials} trials", f"T = {old['T']}, {old['trials']} trials"
+        raise SystemExit(f"--add: the file has {there}; this run {here}")
+    out = {}
+    for target in sorted({*old["rows"], *rows}):
+        by_setting = {(r["K"], r["L"]): r for r in old["rows"].get(target, []) + rows.get(target, [])}
+        out[target] = [by_setting[key] for key in sorted(by_setting)]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
-    parser.add_argument("--targets", nargs="+", choices=("d", "bold"), default=["d", "bold"])
+    parser.add_argument("--targets", nargs="+", choices=tuple(TARGETS), default=list(TARGETS))
     parser.add_argument("--ks", nargs="+", type=int, default=[0, 2])
     parser.add_argument("--ls", nargs="+", type=int, default=[2, 4, 8, 16])
     parser.add_argument("--trials", type=int, default=60)
+    parser.add_argument("--add", action="store_true", help="merge the rows into the existing file")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     if args.quick:
@@ -95,15 +112,21 @@ def main() -> None:
         target: [row(models, target == "bold", k, n, args.trials) for k in args.ks for n in args.ls]
         for target in args.targets
     }
+    name = "seconds_quick.json" if args.quick else "seconds.json"
+    if args.add and (args.out / name).exists():
+        rows = merged(json.loads((args.out / name).read_text()), rows, args.trials)
     payload = {
         "T": T,
         "trials": args.trials,
         "bold_threshold": BOLD,
         "bold_training_share": [round(p, 4) for p in training_share()],
+        "titles": TARGETS,
         "rows": rows,
     }
-    name = "seconds_quick.json" if args.quick else "seconds.json"
     print(f"wrote {write_json(name, payload, directory=args.out)}")
+    figure = args.out / name.replace(".json", ".png")
+    plot_success_against_seconds(payload["rows"], TARGETS, figure)
+    print(f"wrote {figure}")
 
 
 if __name__ == "__main__":

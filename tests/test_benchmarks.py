@@ -83,6 +83,7 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
         assert r["N"] >= 1 and r["best_of_n"]["seconds_per_run"] > 0 and r["annealed"]["seconds_per_run"] > 0
         assert all(0 <= r[side]["rate"] <= 1 for side in ("annealed", "best_of_n"))
         assert len(report["bold_training_share"]) == 10
+        assert (tmp_path / "seconds_quick.png").stat().st_size > 0  # the figure of success against seconds
     if output == "versus_commit_digits.json":  # the same ten runs in both trees: the judge reads most of them
         assert report["base"] == "3cce83f" and report["setting"] == {"L": 4, "T": 32, "K": 2, "runs": 10}
         assert all(5 <= report["judge_reads_the_digit"][tree] <= 10 for tree in ("current", "base"))
@@ -125,6 +126,30 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
         rows = report["metropolis"]["rows"]
         assert set(rows) == {"simpson, T=64", "trapezoid, T=64"}
         assert rows["simpson, T=64"]["evaluations"] > rows["trapezoid, T=64"]["evaluations"] > 0
+
+
+def _benchmark(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(BENCHMARKS))  # the scripts import their shared helpers as `common`
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return module
+
+
+def test_seconds_add_replaces_rows_of_the_same_setting_and_keeps_the_rest():
+    merged = _benchmark("seconds").merged
+    row = lambda k, n, rate: {"K": k, "L": n, "rate": rate}  # noqa: E731
+    old = {"T": 32, "trials": 60, "rows": {"bold": [row(2, 4, 0.1), row(0, 4, 0.0)], "d": [row(2, 4, 0.9)]}}
+    new = {"bold": [row(2, 4, 0.3), row(1, 8, 0.5)]}
+    assert merged(old, new, 60) == {
+        "bold": [row(0, 4, 0.0), row(1, 8, 0.5), row(2, 4, 0.3)],  # sorted by K, then L
+        "d": [row(2, 4, 0.9)],
+    }
+    with pytest.raises(SystemExit, match="30 trials"):
+        merged(old, new, 30)
 
 
 def _reference_ais():

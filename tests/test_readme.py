@@ -1,4 +1,5 @@
-"""The README's code example runs as printed, and its log Z agrees with the closed form it prints."""
+"""The README's code example runs as printed, its log Z agrees with the closed form it prints, and the
+pictures the READMEs show exist."""
 
 import contextlib
 import io
@@ -44,3 +45,13 @@ def test_readme_own_experts_example_runs_as_printed():
     with contextlib.redirect_stdout(out):
         exec(code, {})
     assert out.getvalue().strip() == "images (8, 1, 8, 8) best (1, 8, 8)"
+
+
+@pytest.mark.parametrize("page", [README, README.parent / "benchmarks" / "README.md"], ids=["README", "benchmarks"])
+def test_every_picture_a_readme_shows_exists_beside_it(page):
+    """Image paths are relative to the page: benchmarks/README.md once showed
+    benchmarks/results/evaluate.png, a path that exists only from the repository's root."""
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", page.read_text())
+    assert pictures, f"no pictures found in {page.name}: the pattern is wrong"
+    missing = [p for p in pictures if not (page.parent / p).is_file()]
+    assert not missing, missing

@@ -19,9 +19,21 @@ from .data import subset
 from .grading import ink
 from .steering import STEERING, digit_reward, flow_expert, noise, sample_digits, verdicts
 
-__all__ = ["BOLD", "InkReward", "training_share", "target_rewards", "succeeded", "annealed_trial", "best_of_n_trial"]
+__all__ = [
+    "BOLD",
+    "TARGETS",
+    "InkReward",
+    "training_share",
+    "target_rewards",
+    "succeeded",
+    "annealed_pick",
+    "best_of_n_pick",
+    "annealed_trial",
+    "best_of_n_trial",
+]
 
 BOLD = 0.22  # ink above which a digit counts as bold: 0 to 13 % of a class's training images (training_share)
+TARGETS = {"d": "a d", "bold": "a bold d"}  # the two targets by key, as the benchmark and its pages name them
 
 
 class InkReward:
@@ -62,20 +74,30 @@ def succeeded(models: dict, image: Tensor, digit: int, bold: bool) -> bool:
     return bool(label[0] == digit) and (not bold or float(ink(image[None])[0]) > BOLD)
 
 
-def annealed_trial(
+def annealed_pick(
     models: dict, digit: int, seed: int, n_particles: int, n_mcmc_steps: int, bold: bool, n_steps: int = 32
-) -> bool:
-    """One seeded annealed run on the flow expert times the target's rewards: did its best particle succeed?"""
+) -> Tensor:
+    """The best particle ``[1, 14, 14]`` of one seeded annealed run on the flow expert times the target's rewards."""
     g = torch.Generator().manual_seed(seed)
     rewards = target_rewards(models, digit, bold)
-    result = sample_digits(flow_expert(models["flow_all"]), rewards, n_particles, n_steps, n_mcmc_steps, g)
-    return succeeded(models, result.best, digit, bold)
+    return sample_digits(flow_expert(models["flow_all"]), rewards, n_particles, n_steps, n_mcmc_steps, g).best
 
 
 @torch.no_grad()
-def best_of_n_trial(models: dict, digit: int, seed: int, n: int, bold: bool, n_steps: int = 32) -> bool:
-    """``n`` seeded Euler samples of the flow expert, the one the target's rewards rank highest: did it succeed?"""
+def best_of_n_pick(models: dict, digit: int, seed: int, n: int, bold: bool, n_steps: int = 32) -> Tensor:
+    """Of ``n`` seeded Euler samples of the flow expert, the one ``[1, 14, 14]`` the target's rewards rank highest."""
     g = torch.Generator().manual_seed(seed)
     images = euler([flow_expert(models["flow_all"])], noise(n, g), n_steps, time_power=STEERING["time_power"]).particles
-    best = images[int(total_log_reward(target_rewards(models, digit, bold), images).argmax())]
-    return succeeded(models, best, digit, bold)
+    return images[int(total_log_reward(target_rewards(models, digit, bold), images).argmax())]
+
+
+def annealed_trial(
+    models: dict, digit: int, seed: int, n_particles: int, n_mcmc_steps: int, bold: bool, n_steps: int = 32
+) -> bool:
+    """Did :func:`annealed_pick` succeed?"""
+    return succeeded(models, annealed_pick(models, digit, seed, n_particles, n_mcmc_steps, bold, n_steps), digit, bold)
+
+
+def best_of_n_trial(models: dict, digit: int, seed: int, n: int, bold: bool, n_steps: int = 32) -> bool:
+    """Did :func:`best_of_n_pick` succeed?"""
+    return succeeded(models, best_of_n_pick(models, digit, seed, n, bold, n_steps), digit, bold)

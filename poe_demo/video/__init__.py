@@ -1,0 +1,5 @@
+"""The video lesson (in progress, issue 28): a physics engine as an expert on clips of a bouncing ball.
+
+``physics`` (the engine: exact flight between contacts), ``clips`` (the data: states drawn from
+stated ranges, simulated and rendered at 8 frames of 16 x 16 pixels).
+"""
