@@ -45,10 +45,10 @@ def test_states_lie_in_their_ranges_and_the_seed_decides_them():
     assert again == states and other != states
 
 
-def test_clips_show_the_simulated_paths():
+def test_clips_come_with_their_paths_and_every_ball_moves():
+    """Where each clip's ball is drawn is the tracker's test (tests/test_video_tracking.py)."""
     clips, paths = make_clips(20, torch.Generator().manual_seed(3))
-    assert clips.shape == (20, FRAMES, SIZE, SIZE) and clips.dtype == torch.float32
-    assert np.abs(_centroid(clips.double().numpy()) - paths).max() < 0.5 / SIZE  # half a pixel, edges included
+    assert clips.shape == (20, FRAMES, SIZE, SIZE) and clips.dtype == torch.float32 and paths.shape == (20, FRAMES, 2)
     moved = np.abs(np.diff(paths, axis=1)).sum((1, 2))
     assert (moved > 0).all()
 

@@ -1,5 +1,7 @@
 """The video lesson (in progress, issue 28): a physics engine as an expert on clips of a bouncing ball.
 
 ``physics`` (the engine: exact flight between contacts), ``clips`` (the data: states drawn from
-stated ranges, simulated and rendered at 8 frames of 16 x 16 pixels).
+stated ranges, simulated and rendered at 8 frames of 16 x 16 pixels), ``tracking`` (one clear
+ball per frame, and where), ``fit`` (the engine's start that best explains a tracked path, and
+its residual: how physical a clip is). Needs the ``video`` extra (scipy, for the fit).
 """
