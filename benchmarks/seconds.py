@@ -36,6 +36,10 @@ from poe_demo.equal_cost import compare_on_seeds
 from poe_demo.runtime import configure_cpu
 
 T = 32
+# N is set for this much more than the annealed run's calibrated seconds: calibrated on three seeds
+# beside a drifting machine, a margin of 1 gave best-of-N 0.71 to 0.91 of the annealed seconds in
+# four of twelve rows. Each row records both sides' measured seconds, so a shortfall still shows.
+MARGIN = 1.1
 
 
 def median_seconds_over(run, seeds) -> float:
@@ -63,7 +67,7 @@ def row(models: dict, bold: bool, k: int, n_particles: int, trials: int) -> dict
     annealed = lambda seed: annealed_trial(models, seed % 10, seed, n_particles, k, bold, T)  # noqa: E731
     annealed(calibration[0])  # warm-up
     seconds = median_seconds_over(annealed, calibration)
-    n, fit = matching_n(models, bold, seconds, calibration)
+    n, fit = matching_n(models, bold, MARGIN * seconds, calibration)
     offset = 100_000 * k + 1000 * n_particles
     sides = compare_on_seeds(
         {
@@ -72,7 +76,8 @@ def row(models: dict, bold: bool, k: int, n_particles: int, trials: int) -> dict
         },
         range(trials),
     )
-    out = {"K": k, "L": n_particles, "N": n, "calibrated_seconds": round(seconds, 4), "euler_fit": fit}
+    out = {"K": k, "L": n_particles, "N": n, "calibrated_seconds": round(seconds, 4), "margin": MARGIN}
+    out["euler_fit"] = fit
     for name, side in sides.items():
         rate = side.rates["success"]
         out[name] = {"rate": round(rate.rate, 4), "se": round(rate.se, 4), "seconds_per_run": round(side.seconds, 4)}

@@ -43,10 +43,7 @@ def plot_success_against_seconds(
     fig, axes = plt.subplots(1, len(rows), figsize=(5 * len(rows), 3.8), sharey=True, squeeze=False)
     for ax, (target, measured) in zip(axes[0], rows.items()):
         best = _points(measured, "best_of_n")
-        ax.errorbar(*best, color="0.45", marker="s", ms=4, capsize=2, lw=1, label="best-of-N")
-        for r in measured:
-            ax.annotate(f"N={r['N']}", (r["best_of_n"]["seconds_per_run"], r["best_of_n"]["rate"]),
-                        textcoords="offset points", xytext=(4, -10), fontsize=7, color="0.45")  # fmt: skip
+        ax.errorbar(*best, color="0.45", marker="s", ms=4, capsize=2, lw=1, label="best-of-N (N set per row)")
         for k in sorted({r["K"] for r in measured}):
             at_k, color = [r for r in measured if r["K"] == k], _K_COLORS.get(k, "black")
             ax.errorbar(*_points(at_k, "annealed"), color=color, marker="o", ms=5, capsize=2, lw=1.5,
@@ -59,7 +56,10 @@ def plot_success_against_seconds(
             axis(FormatStrFormatter("%g"))  # 0.4 s, not 4 x 10^-1
         ax.grid(alpha=0.3, which="both")
     axes[0][0].set_ylabel("success rate (judge)")
-    axes[0][-1].legend(fontsize=8, loc="lower right")
+    legend = {}  # every K of every panel, once
+    for ax in axes[0]:
+        legend.update(zip(*reversed(ax.get_legend_handles_labels())))
+    axes[0][0].legend(legend.values(), legend.keys(), fontsize=8, loc="upper left")
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=100)
