@@ -13,15 +13,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .physics import RADIUS, BallState, simulate
+from .physics import CENTER_RANGE, RADIUS, BallState, simulate
 
 __all__ = ["FRAMES", "SIZE", "FRAME_SECONDS", "RANGES", "SOFTNESS", "draw_states", "render", "make_clips"]
 
 FRAMES, SIZE, FRAME_SECONDS = 8, 16, 0.1
 SOFTNESS = 0.02  # the ball's edge: a logistic step this wide (box widths), a third of a pixel
 RANGES = {  # uniform, per clip
-    "x": (RADIUS, 1 - RADIUS),
-    "y": (0.35, 1 - RADIUS),
+    "x": CENTER_RANGE,
+    "y": (0.35, CENTER_RANGE[1]),
     "vx": (-1.5, 1.5),
     "vy": (-1.0, 1.0),
     "restitution": (0.6, 0.9),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from .physics import GRAVITY, RADIUS, BallState, simulate
+from .physics import CENTER_RANGE, GRAVITY, BallState, simulate
 
 __all__ = ["Fit", "fit_start"]
 
@@ -45,7 +45,7 @@ class Fit:
 
 def _path(params: np.ndarray, n_frames: int, frame_seconds: float) -> np.ndarray:
     x, y, vx, vy, e = params
-    low, high = RADIUS, 1 - RADIUS
+    low, high = CENTER_RANGE
     start = BallState((min(max(x, low), high), min(max(y, low), high)), (vx, vy), min(max(e, 0.0), 1.0))
     return simulate(start, n_frames, frame_seconds)[0]
 
@@ -65,7 +65,7 @@ def _chord_start(positions: np.ndarray, pair: tuple[int, int], frame_seconds: fl
 def _unfolded(position: np.ndarray, velocity: np.ndarray) -> np.ndarray:
     """A start extrapolated out of the box, mirrored back in by each wall it crossed (exact for e = 1
     and no gravity; a guess otherwise): ``[x, y, vx, vy]``."""
-    low, high = RADIUS, 1 - RADIUS
+    low, high = CENTER_RANGE
     position, velocity = position.copy(), velocity.copy()
     for axis in (0, 1):
         for _ in range(4):  # far enough out for a few crossings
@@ -88,7 +88,7 @@ def fit_start(positions: np.ndarray, frame_seconds: float) -> Fit | None:
     if len(frames) < 3:
         return None
     n_frames = int(frames[-1]) + 1
-    low, high = RADIUS, 1 - RADIUS
+    low, high = CENTER_RANGE
     bounds = ([low, low, -_SPEED_BOUND, -_SPEED_BOUND, 0.0], [high, high, _SPEED_BOUND, _SPEED_BOUND, 1.0])
 
     def distances(params: np.ndarray) -> np.ndarray:

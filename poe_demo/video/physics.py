@@ -25,12 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GRAVITY", "RADIUS", "REST_SPEED", "BallState", "advance", "simulate"]
+__all__ = ["GRAVITY", "RADIUS", "REST_SPEED", "CENTER_RANGE", "BallState", "advance", "simulate"]
 
 GRAVITY = 8.0  # box heights per second squared: a drop from the top takes about a third of a second
 RADIUS = 0.08  # the ball's radius, in box widths: about 1.3 pixels at 16 x 16
 REST_SPEED = 0.05  # a bounce slower than this (box heights per second) ends in rest on the floor
-_LOW, _HIGH = RADIUS, 1.0 - RADIUS  # where the ball's center can be
+CENTER_RANGE = (RADIUS, 1.0 - RADIUS)  # where the ball's center can be, on either axis
+_LOW, _HIGH = CENTER_RANGE
 
 
 @dataclass(frozen=True)
