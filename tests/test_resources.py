@@ -64,7 +64,8 @@ print(json.dumps({"estimate": estimate, "peak": resident()["VmHWM"] - before}))
 
 
 @pytest.mark.parametrize(  # L a factor of 4 apart: the estimate must scale; and both allocator settings
-    "n_particles, freed", [(256, "kept"), (1024, "kept"), (1024, "returned")]
+    "n_particles, freed",
+    [(256, "kept"), (1024, "kept"), (256, "returned")],  # returned runs slower: small
 )
 def test_the_estimate_with_network_activations_is_within_2x_of_the_measured_peak(n_particles, freed):
     """A real run of the digits' AND product in a fresh process, its peak resident memory above
