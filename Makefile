@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(if $(TORCH_INDEX),$(BIN)/pip install --quiet -c constraints.txt --index-url $(TORCH_INDEX) torch)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[notebooks,test,site,diffusers,images,video]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[notebooks,test,site,diffusers,images]'
 	@# an editable install skips data files: link the JupyterLab extension in, as a wheel would install it
 	mkdir -p $(VENV)/share/jupyter/labextensions
 	ln -sfn $(CURDIR)/jupyterlab_extension/built $(VENV)/share/jupyter/labextensions/poe-demo-plotly

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from poe_demo.video.clips import FRAME_SECONDS, FRAMES, SIZE, draw_states, make_clips
-from poe_demo.video.fit import fit_start
+from poe_demo.video.fit import fit_start, fit_starts
 from poe_demo.video.physics import simulate
 from poe_demo.video.tracking import track
 
@@ -53,3 +53,17 @@ def test_frames_without_a_ball_are_left_out_of_the_fit():
 def test_positions_must_be_frames_by_two():
     with pytest.raises(ValueError, match=r"positions must be \[F, 2\], got shape \(8,\)"):
         fit_start(np.zeros(8), FRAME_SECONDS)
+
+
+def test_clips_fitted_together_are_fitted_as_each_alone():
+    clips, _ = make_clips(6, torch.Generator().manual_seed(10))
+    positions = track(clips)[0]
+    positions[2, 1:] = np.nan  # one frame with a ball: nothing to fit
+    together = fit_starts(positions, FRAME_SECONDS)
+    assert np.isnan(together.starts[2]).all() and np.isnan(together.residual[2]) and together.frames[2] == 1
+    for k in (0, 3, 5):
+        alone = fit_starts(positions[k : k + 1], FRAME_SECONDS)
+        assert np.allclose(together.starts[k], alone.starts[0], atol=1e-9)
+        assert together.residual[k] == pytest.approx(alone.residual[0], abs=1e-12)
+    with pytest.raises(ValueError, match=r"positions must be \[n, F, 2\], got shape \(8, 2\)"):
+        fit_starts(positions[0], FRAME_SECONDS)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from poe_demo.video.physics import GRAVITY, RADIUS, REST_SPEED, BallState, advance, simulate
+from poe_demo.video.physics import GRAVITY, RADIUS, REST_SPEED, BallState, advance, simulate, simulate_many
 
 FLOOR, TOP = RADIUS, 1 - RADIUS
 
@@ -111,3 +111,22 @@ def test_bad_durations_and_frame_counts_are_refused():
         advance(ball, -1)
     with pytest.raises(ValueError, match="n_frames must be an integer >= 1, got 0"):
         simulate(ball, 0, 0.1)
+
+
+def test_many_balls_run_together_move_as_each_alone():
+    """One engine run for many balls: a ball that is done (or resting, or between contacts) must
+    wait untouched while the others finish their contacts."""
+    states = _random_states(50, (0.0, 1.0), seed=4) + [BallState((0.5, FLOOR), (0.3, 0.0), 0.7)]  # one at rest
+    starts = np.array([[*s.position, *s.velocity, s.restitution] for s in states])
+    together, speeds = simulate_many(starts, 12, 0.1)
+    for k in (0, 7, 31, 50):
+        alone, alone_speeds = simulate_many(starts[k : k + 1], 12, 0.1)
+        assert np.array_equal(together[k], alone[0]) and np.array_equal(speeds[k], alone_speeds[0])
+
+
+def test_a_start_outside_the_box_is_named():
+    starts = np.array([[0.5, 0.5, 0.0, 0.0, 0.8], [0.5, 1.2, 0.0, 0.0, 0.8]])
+    with pytest.raises(ValueError, match=r"start 1 = \[0.5, 1.2, 0.0, 0.0, 0.8\] is not a ball in the box"):
+        simulate_many(starts, 4, 0.1)
+    with pytest.raises(ValueError, match=r"starts must be \[n, 5\]"):
+        simulate_many(starts[:, :4], 4, 0.1)

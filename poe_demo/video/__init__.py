@@ -3,5 +3,5 @@
 ``physics`` (the engine: exact flight between contacts), ``clips`` (the data: states drawn from
 stated ranges, simulated and rendered at 8 frames of 16 x 16 pixels), ``tracking`` (one clear
 ball per frame, and where), ``fit`` (the engine's start that best explains a tracked path, and
-its residual: how physical a clip is). Needs the ``video`` extra (scipy, for the fit).
+its residual: how physical a clip is).
 """

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .physics import CENTER_RANGE, RADIUS, BallState, simulate
+from .physics import CENTER_RANGE, RADIUS, BallState, simulate_many
 
 __all__ = ["FRAMES", "SIZE", "FRAME_SECONDS", "RANGES", "SOFTNESS", "draw_states", "render", "make_clips"]
 
@@ -52,5 +52,6 @@ def render(positions: np.ndarray, size: int = SIZE) -> np.ndarray:
 
 def make_clips(n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, np.ndarray]:
     """(clips ``[n, F, H, W]`` float32, the ball's true positions ``[n, F, 2]``) for ``n`` drawn states."""
-    paths = np.stack([simulate(state, FRAMES, FRAME_SECONDS)[0] for state in draw_states(n, generator)])
+    starts = np.array([[*s.position, *s.velocity, s.restitution] for s in draw_states(n, generator)])
+    paths = simulate_many(starts, FRAMES, FRAME_SECONDS)[0]
     return torch.from_numpy(render(paths)).float(), paths
