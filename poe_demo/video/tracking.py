@@ -22,7 +22,7 @@ import torch
 
 from .clips import render
 
-__all__ = ["track"]
+__all__ = ["centers", "track"]
 
 _BACKGROUND = -0.8  # pixels at or below this (a tenth of the way to the ball) count as background
 _PEAK = 0.0
@@ -50,13 +50,25 @@ def _reference(size: int) -> tuple[float, float]:
     return float(mass), float(radius)
 
 
+def _frames(clips: torch.Tensor | np.ndarray) -> np.ndarray:
+    frames = clips.detach().cpu().double().numpy() if isinstance(clips, torch.Tensor) else np.asarray(clips, float)
+    if frames.ndim < 2 or frames.shape[-1] != frames.shape[-2]:
+        raise ValueError(f"clips must be [..., H, W] with square frames, got shape {frames.shape}")
+    return frames
+
+
+def centers(clips: torch.Tensor | np.ndarray) -> np.ndarray:
+    """The brightness-weighted center ``[..., F, 2]`` of every frame of clips ``[..., F, H, W]``, ball or not
+    (NaN where nothing is above the background): where a blurred or faint frame's brightness sits."""
+    mass, center, _ = _moments(_frames(clips))
+    return np.where(mass[..., None] > 0, center, np.nan)
+
+
 def track(clips: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(positions ``[..., F, 2]`` in box units, y up; found ``[..., F]`` bool) for clips ``[..., F, H, W]`` in [-1, 1].
 
     Where no clear ball is found the position is NaN."""
-    frames = clips.detach().cpu().double().numpy() if isinstance(clips, torch.Tensor) else np.asarray(clips, float)
-    if frames.ndim < 2 or frames.shape[-1] != frames.shape[-2]:
-        raise ValueError(f"clips must be [..., H, W] with square frames, got shape {frames.shape}")
+    frames = _frames(clips)
     ball_mass, ball_radius = _reference(frames.shape[-1])
     mass, center, radius = _moments(frames)
     found = (
