@@ -18,12 +18,11 @@ Images are ``[B, 1, 14, 14]`` (a single grey channel), in [-1, 1] for every netw
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from ..unet import UNet
 from .data import SIZE
 
 __all__ = ["FlowNet", "ConditionalFlowNet", "NONE", "RewardNet", "JudgeNet", "NETS"]
@@ -31,58 +30,12 @@ __all__ = ["FlowNet", "ConditionalFlowNet", "NONE", "RewardNet", "JudgeNet", "NE
 NONE = 10  # the conditional network's label for "no digit": p(x) rather than p(x | c)
 
 
-class _Block(nn.Module):
-    """A residual block: GroupNorm, SiLU, 3 x 3 conv, plus the time embedding, then again; added to its input."""
-
-    def __init__(self, channels: int, embedding: int):
-        super().__init__()
-        self.norm1, self.conv1 = nn.GroupNorm(8, channels), nn.Conv2d(channels, channels, 3, padding=1)
-        self.time = nn.Linear(embedding, channels)
-        self.norm2, self.conv2 = nn.GroupNorm(8, channels), nn.Conv2d(channels, channels, 3, padding=1)
-
-    def forward(self, x: Tensor, embedding: Tensor) -> Tensor:
-        h = self.conv1(F.silu(self.norm1(x))) + self.time(embedding)[:, :, None, None]
-        return x + self.conv2(F.silu(self.norm2(h)))
-
-
-class FlowNet(nn.Module):
-    """v(x, t) ``[B, 1, 14, 14]`` for x ``[B, 1, 14, 14]``: E[eps - x_0 | x_t = x] on the linear path.
-
-    A small U-Net: residual blocks at 14 x 14 and at 7 x 7, a skip connection across. Called as
-    ``net(x, timestep)`` with timestep = 1000 t, a float or ``[B]``: diffusers' flow-matching
-    convention, so :func:`~poe_demo.experts.from_diffusers` with a ``FlowMatchEulerDiscreteScheduler``
-    wraps it as it would a user's model."""
+class FlowNet(UNet):
+    """v(x, t) ``[B, 1, 14, 14]`` for x ``[B, 1, 14, 14]``: the shared :class:`~poe_demo.unet.UNet` on one grey
+    channel, residual blocks at 14 x 14 and at 7 x 7. Called as ``net(x, timestep)``, timestep = 1000 t."""
 
     def __init__(self, width: int = 24, frequencies: int = 8):
-        super().__init__()
-        self.width, self.frequencies = width, frequencies
-        e = 4 * width
-        self.time = nn.Sequential(nn.Linear(2 * frequencies, e), nn.SiLU(), nn.Linear(e, e))
-        self.inp = nn.Conv2d(1, width, 3, padding=1)
-        self.block14 = _Block(width, e)
-        self.down = nn.Conv2d(width, 2 * width, 3, stride=2, padding=1)  # 14 -> 7
-        self.block7a, self.block7b = _Block(2 * width, e), _Block(2 * width, e)
-        self.up = nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1)  # 7 -> 14
-        self.merge = nn.Conv2d(2 * width, width, 3, padding=1)  # the upsampled path beside the skip
-        self.block14_up = _Block(width, e)
-        self.norm, self.out = nn.GroupNorm(8, width), nn.Conv2d(width, 1, 3, padding=1)
-
-    def embed(self, x: Tensor, timestep: float | Tensor) -> Tensor:
-        """The conditioning vector ``[B, 4 width]`` every block adds: t through sinusoids and an MLP."""
-        timestep = torch.as_tensor(timestep, dtype=x.dtype, device=x.device).expand(x.shape[0])
-        scales = torch.exp(-math.log(1000.0) * torch.arange(self.frequencies, device=x.device) / self.frequencies)
-        angles = timestep[:, None] * scales.to(x.dtype)  # periods from 2 pi to 2000 pi timesteps
-        return self.time(torch.cat([angles.sin(), angles.cos()], dim=1))
-
-    def forward(self, x: Tensor, timestep: float | Tensor) -> Tensor:
-        return self.unet(x, F.silu(self.embed(x, timestep)))
-
-    def unet(self, x: Tensor, e: Tensor) -> Tensor:
-        """The U-Net itself, given the conditioning vector ``e``."""
-        skip = self.block14(self.inp(x), e)
-        h = self.block7b(self.block7a(self.down(skip), e), e)
-        h = self.block14_up(self.merge(torch.cat([self.up(h), skip], dim=1)), e)
-        return self.out(F.silu(self.norm(h)))
+        super().__init__(width, frequencies, channels=1)
 
 
 class ConditionalFlowNet(FlowNet):
