@@ -6,7 +6,6 @@ Every run is determined by its :class:`DigitTraining` (recorded in the checkpoin
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ from torch import Tensor
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from ..paths import interpolate, velocity_target
+from ..flow_matching import one_cycle, train_flow_matching
 from .data import subset, to_model
 from .nets import NETS, NONE
 
@@ -45,15 +44,6 @@ def _net(config: DigitTraining) -> torch.nn.Module:
     return NETS[config.kind](**{key: config.width})
 
 
-def _one_cycle(opt, lr: float, n_steps: int, warmup: float):
-    """OneCycleLR with a warm-up of ``warmup`` of the steps, at least two of them and at most 3/4:
-    OneCycleLR divides by both phases' lengths, so it needs 1 < pct_start * n_steps < n_steps."""
-    if n_steps < 2:
-        raise ValueError(f"n_steps must be >= 2 (a warm-up and a decay), got {n_steps}")
-    pct_start = min(max(warmup, 2 / n_steps), 0.75)
-    return torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=n_steps, pct_start=pct_start)
-
-
 def train_flow(
     config: DigitTraining, progress: bool = True, images: Tensor | None = None, net: torch.nn.Module | None = None
 ) -> tuple[torch.nn.Module, list[float], float]:
@@ -76,32 +66,25 @@ def train_flow(
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             net = _net(config)
-    average = copy.deepcopy(net).requires_grad_(False)
-    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    schedule = _one_cycle(opt, config.lr, config.n_steps, warmup=0.05)
-    losses = []
+
+    def told_the_digit(net, x_t, timestep, rows):
+        dropped = torch.rand(len(rows), generator=gen) < config.label_dropout
+        return net(x_t, timestep, torch.where(dropped, NONE, labels[rows]))
+
     label = f"train the {''.join(map(str, config.digits))} {config.kind.replace('_', ' ')} expert"
-    for _ in tqdm(range(config.n_steps), desc=label, disable=not progress, leave=False):
-        rows = torch.randint(len(data), (config.batch_size,), generator=gen)
-        x_0 = data[rows]
-        eps = torch.randn(x_0.shape, generator=gen)
-        t = torch.rand(config.batch_size, generator=gen)
-        x_t = interpolate(x_0, eps, t.view(-1, 1, 1, 1))
-        if conditional:
-            dropped = torch.rand(config.batch_size, generator=gen) < config.label_dropout
-            prediction = net(x_t, 1000 * t, torch.where(dropped, NONE, labels[rows]))
-        else:
-            prediction = net(x_t, 1000 * t)  # timestep = 1000 t, see FlowNet
-        loss = F.mse_loss(prediction, velocity_target(x_0, eps))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        schedule.step()
-        with torch.no_grad():
-            for a, p in zip(average.parameters(), net.parameters()):
-                a.lerp_(p, 1 - config.ema)
-        losses.append(loss.item())
-    return average.eval(), losses, time.perf_counter() - start
+    average, losses = train_flow_matching(
+        net,
+        data,
+        config.n_steps,
+        config.batch_size,
+        config.lr,
+        config.ema,
+        gen,
+        label,
+        progress,
+        told_the_digit if conditional else None,
+    )
+    return average, losses, time.perf_counter() - start
 
 
 def train_classifier(config: DigitTraining, progress: bool = True) -> tuple[torch.nn.Module, list[float], float]:
@@ -117,7 +100,7 @@ def train_classifier(config: DigitTraining, progress: bool = True) -> tuple[torc
         torch.manual_seed(config.seed)
         net = _net(config)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    schedule = _one_cycle(opt, config.lr, config.n_steps, warmup=0.1)
+    schedule = one_cycle(opt, config.lr, config.n_steps, warmup=0.1)
     losses = []
     for _ in tqdm(range(config.n_steps), desc=f"train the {config.kind} classifier", disable=not progress, leave=False):
         rows = torch.randint(len(data), (config.batch_size,), generator=gen)
