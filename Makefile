@@ -55,10 +55,12 @@ bench: setup browser
 		&& ../$(BIN)/python compose.py && ../$(BIN)/python seconds.py && ../$(BIN)/python busy_core.py --notebook \
 		&& ../$(BIN)/python report.py
 
-## Retrain the shipped networks and rewrite poe_demo/checkpoints/ (manifests included; the digits take about an hour)
+## Retrain the shipped networks and rewrite poe_demo/checkpoints/ (manifests included; the digits take about an hour,
+## the video network half an hour)
 weights: setup
 	$(BIN)/poe-demo train --out-dir poe_demo/checkpoints
 	$(BIN)/poe-demo train-digits --out-dir poe_demo/checkpoints/digits
+	$(BIN)/poe-demo train-video --out-dir poe_demo/checkpoints/video
 
 ## The course as static HTML from the notebooks' stored outputs: open site/index.html
 site: setup

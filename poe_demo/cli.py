@@ -263,6 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="retrain just this network (repeatable), keeping the others already in --out-dir",
     )
     p.set_defaults(command="train_digits")
+    p = sub.add_parser(
+        "train-video",
+        formatter_class=defaults,
+        help="retrain the video lesson's flow network over clips (about half an hour on 2 cores) and its manifest",
+    )
+    p.add_argument("--out-dir", type=Path, required=True, help="folder for the network and manifest.json")
+    p.set_defaults(command="train_video")
     return parser
 
 

@@ -24,8 +24,9 @@ from .plotting import animate_cloud, cloud_colors, plot_clouds
 from .resources import check_memory, sampler_memory
 from .rewards import ColorReward
 from .samplers import annealed_importance_sampling, euler
+from .video.expert import train_and_save_video_net
 
-__all__ = ["SAMPLE_FORMATS", "demo", "sample", "train", "digits", "train_digits"]
+__all__ = ["SAMPLE_FORMATS", "demo", "sample", "train", "digits", "train_digits", "train_video"]
 
 SAMPLE_FORMATS = (".png", ".npz", ".ply")
 
@@ -259,3 +260,10 @@ def digits(args) -> int:
 
 def train_digits(args) -> int:
     return digit_command.train_digits(args)
+
+
+def train_video(args) -> int:
+    writable_dir(args.out_dir, "--out-dir")
+    manifest = train_and_save_video_net(args.out_dir)
+    print(f"wrote the video network and {manifest}")
+    return 0
