@@ -160,10 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = _Defaults
     parser = _Parser(
         prog="poe-demo",
-        description="Product of Experts for Visual Generation, taught on two lessons. The sphere: every "
+        description="Product of Experts for Visual Generation, taught on three lessons. The sphere: every "
         "composition of the point-cloud experts (demo), one cloud steered to a color (sample), retraining them "
         "(train). Handwritten digits: samples steered to a digit or composed from digit experts (digits), "
-        "retraining the digit networks (train-digits).",
+        "retraining the digit networks (train-digits). A bouncing ball: clips from a video expert composed with a "
+        "physics engine and a goal (video), retraining the video network (train-video).",
     )
     parser.add_argument("--version", action="version", version=f"poe-demo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -263,6 +264,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="retrain just this network (repeatable), keeping the others already in --out-dir",
     )
     p.set_defaults(command="train_digits")
+    p = sub.add_parser(
+        "video",
+        formatter_class=defaults,
+        help="clips of a bouncing ball from the shipped video expert, composed with the physics engine and a goal",
+    )
+    p.add_argument(
+        "--goal",
+        choices=("none", "left-third", "middle-third", "right-third"),
+        default="none",
+        help="where the ball should end, horizontally (a designer's wish, blind to physics)",
+    )
+    p.add_argument(
+        "--physics",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="compose the physics engine as an expert (--no-physics: the video expert and the goal alone)",
+    )
+    _sampling_args(p, 8, 16, 1, "clips", "the video network")
+    p.add_argument(
+        "--out",
+        type=Path,
+        action="append",
+        help="output file, by its ending: .gif (every particle's clip playing, the returned one framed) or .npz "
+        "(clips [L, F, H, W] in [-1, 1], log_weights [L], best [F, H, W]); repeat it for both "
+        "(default: outputs/video.gif)",
+    )
+    p.set_defaults(command="video")
     p = sub.add_parser(
         "train-video",
         formatter_class=defaults,

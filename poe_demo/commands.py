@@ -24,9 +24,10 @@ from .plotting import animate_cloud, cloud_colors, plot_clouds
 from .resources import check_memory, sampler_memory
 from .rewards import ColorReward
 from .samplers import annealed_importance_sampling, euler
+from .video import command as video_command
 from .video.expert import train_and_save_video_net
 
-__all__ = ["SAMPLE_FORMATS", "demo", "sample", "train", "digits", "train_digits", "train_video"]
+__all__ = ["SAMPLE_FORMATS", "demo", "sample", "train", "digits", "train_digits", "video", "train_video"]
 
 SAMPLE_FORMATS = (".png", ".npz", ".ply")
 
@@ -260,6 +261,11 @@ def digits(args) -> int:
 
 def train_digits(args) -> int:
     return digit_command.train_digits(args)
+
+
+def video(args) -> int:
+    args.out = args.out or [Path("outputs/video.gif")]
+    return video_command.video(args)
 
 
 def train_video(args) -> int:

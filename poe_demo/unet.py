@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-__all__ = ["ResidualBlock", "UNet"]
+__all__ = ["ResidualBlock", "SelfAttention", "UNet"]
 
 
 class ResidualBlock(nn.Module):
@@ -33,11 +33,27 @@ class ResidualBlock(nn.Module):
         return x + self.conv2(F.silu(self.norm2(h)))
 
 
+class SelfAttention(nn.Module):
+    """Every position attends to every other (4 heads), added to its input: one layer that relates
+    distant pixels, where convolutions need many (a ball's position late in a clip depends on
+    where it started, anywhere in the frame)."""
+
+    def __init__(self, channels: int, heads: int = 4):
+        super().__init__()
+        self.norm, self.attention = nn.GroupNorm(8, channels), nn.MultiheadAttention(channels, heads, batch_first=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        tokens = self.norm(x).flatten(2).transpose(1, 2)  # [B, H W, C]
+        mixed, _ = self.attention(tokens, tokens, tokens, need_weights=False)
+        return x + mixed.transpose(1, 2).reshape(x.shape)
+
+
 class UNet(nn.Module):
     """v(x, t) ``[B, channels, H, W]`` for x ``[B, channels, H, W]`` (H, W even): E[eps - x_0 | x_t = x] on
-    the linear path. ``width`` channels at full resolution, twice that at half."""
+    the linear path. ``width`` channels at full resolution, twice that at half; ``attention`` adds
+    :class:`SelfAttention` between the half-resolution blocks."""
 
-    def __init__(self, width: int = 24, frequencies: int = 8, channels: int = 1):
+    def __init__(self, width: int = 24, frequencies: int = 8, channels: int = 1, attention: bool = False):
         super().__init__()
         self.width, self.frequencies, self.channels = width, frequencies, channels
         e = 4 * width
@@ -46,6 +62,7 @@ class UNet(nn.Module):
         self.block_full = ResidualBlock(width, e)
         self.down = nn.Conv2d(width, 2 * width, 3, stride=2, padding=1)
         self.block_half_a, self.block_half_b = ResidualBlock(2 * width, e), ResidualBlock(2 * width, e)
+        self.attention = SelfAttention(2 * width) if attention else nn.Identity()
         self.up = nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1)
         self.merge = nn.Conv2d(2 * width, width, 3, padding=1)  # the upsampled path beside the skip
         self.block_full_up = ResidualBlock(width, e)
@@ -64,6 +81,6 @@ class UNet(nn.Module):
     def unet(self, x: Tensor, e: Tensor) -> Tensor:
         """The U-Net itself, given the conditioning vector ``e``."""
         skip = self.block_full(self.inp(x), e)
-        h = self.block_half_b(self.block_half_a(self.down(skip), e), e)
+        h = self.block_half_b(self.attention(self.block_half_a(self.down(skip), e)), e)
         h = self.block_full_up(self.merge(torch.cat([self.up(h), skip], dim=1)), e)
         return self.out(F.silu(self.norm(h)))

@@ -16,16 +16,16 @@ def test_the_engines_clips_are_physical_and_broken_ones_are_not():
     assert 0 < data_residual_bound() < 0.5  # tracking on a 16 x 16 grid: a fraction of a pixel, not 0
     own = judge(clips)
     # the bound is the 99th percentile of 1,000 other clips: 200 more land below it at about that rate
-    assert own.ball_frames == 1.0 and own.physical >= 0.99 - 3 * math.sqrt(0.99 * 0.01 / 200), own
+    assert own.ball_frames == 1.0 and own.physical.rate >= 0.99 - 3 * math.sqrt(0.99 * 0.01 / 200), own
     shuffled = judge(clips[:, [0, 4, 2, 6, 1, 5, 3, 7]])
-    assert shuffled.physical < 0.1 and shuffled.median_residual > 4 * data_residual_bound(), shuffled
+    assert shuffled.physical.rate < 0.1 and shuffled.median_residual > 4 * data_residual_bound(), shuffled
     faded = clips.clone()
     faded[:, 3] = -1.0  # the ball gone from one frame: the path still fits, but the clip lost its ball
     verdict = judge(faded)
-    assert verdict.ball_frames == pytest.approx((FRAMES - 1) / FRAMES) and verdict.physical == 0.0
+    assert verdict.ball_frames == pytest.approx((FRAMES - 1) / FRAMES) and verdict.physical.rate == 0.0
 
 
-def test_the_goal_rate_is_the_share_of_clips_that_reach_it_with_its_standard_error():
+def test_the_goal_rate_is_the_share_of_clips_that_reach_it():
     clips, paths = make_clips(120, torch.Generator().manual_seed(22))
     goal = GoalReward(low=0.5, high=1.0)
     verdict = judge(clips, goal)
@@ -33,7 +33,6 @@ def test_the_goal_rate_is_the_share_of_clips_that_reach_it_with_its_standard_err
     truth = paths[:, -1, 0] >= 0.5
     reached = goal.reached(clips).numpy()
     assert (reached[clear] == truth[clear]).all()
-    assert verdict.goal == pytest.approx(reached.mean())
-    assert verdict.goal_se == pytest.approx(math.sqrt(verdict.goal * (1 - verdict.goal) / 120))
+    assert verdict.goal.rate == pytest.approx(reached.mean()) and verdict.goal.trials == 120
     with pytest.raises(ValueError, match="at least one clip"):
         judge(clips[:0])

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..equal_cost import Rate
 from .clips import FRAME_SECONDS, SIZE, make_clips
 from .fit import fit_starts
 from .tracking import track
@@ -31,19 +32,13 @@ _BOUND_CLIPS, _BOUND_SEED = 1000, 12345  # clips of their own seed: not the trai
 
 @dataclass(frozen=True)
 class Verdict:
-    """Rates over n clips, each with its standard error sqrt(p (1 - p) / n); residuals in pixels."""
+    """What the judge found in n clips; the rates carry their standard errors, residuals are in pixels."""
 
     n: int
     ball_frames: float  # share of frames with one clear ball
-    physical: float  # share of clips with a ball in every frame and a residual within the data's bound
-    physical_se: float
+    physical: Rate  # clips with a ball in every frame and a residual within the data's bound
     median_residual: float  # over clips with at least 3 frames holding a ball (NaN if none)
-    goal: float | None = None  # share of clips that reach the goal, when one is given
-    goal_se: float | None = None
-
-
-def _se(p: float, n: int) -> float:
-    return math.sqrt(p * (1 - p) / n)
+    goal: Rate | None = None  # clips that reach the goal, when one is given
 
 
 def residuals(clips: Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,16 +62,11 @@ def judge(clips: Tensor | np.ndarray, goal=None) -> Verdict:
     n = len(residual)
     if n == 0:
         raise ValueError("judge needs at least one clip, got 0")
-    physical = float((found.all(1) & (residual <= data_residual_bound())).mean())
     fitted = residual[np.isfinite(residual)]
-    verdict = dict(
+    return Verdict(
         n=n,
         ball_frames=float(found.mean()),
-        physical=physical,
-        physical_se=_se(physical, n),
+        physical=Rate.of(found.all(1) & (residual <= data_residual_bound())),
         median_residual=float(np.median(fitted)) if len(fitted) else math.nan,
+        goal=None if goal is None else Rate.of(goal.reached(torch.as_tensor(clips)).tolist()),
     )
-    if goal is not None:
-        rate = float(goal.reached(torch.as_tensor(clips)).double().mean())
-        verdict.update(goal=rate, goal_se=_se(rate, n))
-    return Verdict(**verdict)
