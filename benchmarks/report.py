@@ -559,38 +559,6 @@ def busy_core(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _share(r: dict | None) -> str:
-    return "" if r is None else f"{r['rate']:.2f} ± {r['se']:.2f}"
-
-
-def video(results: dict) -> str:
-    v = results["video"]
-    s = v["settings"]
-    rows = [
-        ["the engine's clips (training split)", f"{v['engine']['ball_frames']:.3f}", _share(v["engine"]["physical"]),
-         _share(v["engine"]["goal"]), "", ""],
-        ["the video expert alone (Euler)", f"{v['expert_alone']['ball_frames']:.3f}",
-         _share(v["expert_alone"]["physical"]), _share(v["expert_alone"]["goal"]), "", ""],
-    ]  # fmt: skip
-    names = {"physics": "x physics", "physics_and_goal": "x physics x goal", "goal_alone": "x goal (no physics)"}
-    for key, name in names.items():
-        row = v[key]
-        labels = {"annealed": f"annealed, video {name}", "best_of_n": f"best-of-{row['N']}, same rewards"}
-        for side, label in labels.items():
-            r = row[side]
-            rows.append([label, "", _share(r["physical"]), _share(r["goal"]), _share(r["ball"]),
-                         f"{r['seconds_per_run']:.2f}"])  # fmt: skip
-    table = _table(
-        ["clips", "ball frames", "physical", "ends in the right third", "ball in every frame", "s per run"], rows
-    )
-    return (
-        f"{s['trials']} trials per row; L = {s['L']}, T = {s['T']}, K = {s['K']}; {s['physics']}, {s['goal']}; "
-        f"physical: a ball in every frame and a residual within {s['data_residual_bound_px']:.3f} pixels (the "
-        f"engine's own clips' 99th percentile). Best-of-N's N is at least the annealed run's evaluations "
-        f"({v['physics']['N_at_equal_evaluations']}) and its seconds.\n\n{table}"
-    )
-
-
 def _seconds_summary(v: dict) -> str:
     """The rare target at equal seconds, at the sampler's default K = 2."""
     rows = [r for r in v["rows"]["bold"] if r["K"] == 2]
@@ -677,7 +645,6 @@ SECTIONS = {
     "cli_start": cli_start,
     "busy_core": busy_core,
     "profile": profile,
-    "video": video,
     "summary": summary,
 }
 

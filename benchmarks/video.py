@@ -16,7 +16,9 @@ reached; each share with its standard error over the trials.
   per particle at every level, best-of-N one per sample;
 * the goal without the physics expert: what steering for the goal alone does to physics.
 
-Writes ``video.json`` (``video_quick.json`` with ``--quick``) to benchmarks/results/.
+Writes ``video.json`` (``video_quick.json`` with ``--quick``) to benchmarks/results/. Not yet in
+``make bench`` nor rendered: at the data's 99th-percentile bound no generated clip is physical,
+so the rows need the residual itself (issue 28).
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def main() -> None:
     trials = 2 if args.quick else args.trials
     net = load_video_net()
     physics, goal = PhysicsReward(), GoalReward()
-    seeds, calibration = range(trials), [10_000, 10_001]
+    seeds, calibration = range(trials), [10_000] if args.quick else [10_000, 10_001]
     clips = euler([video_expert(net)], noise(trials, torch.Generator().manual_seed(0)), T,
                   time_power=STEERING["time_power"]).particles  # fmt: skip
     results = {
@@ -116,7 +118,7 @@ def main() -> None:
         "physics_and_goal": composed(net, [physics, goal], goal, seeds, calibration),
         "goal_alone": composed(net, [goal], goal, seeds, calibration),
     }
-    write_json("video_quick" if args.quick else "video", results, args.out)
+    print(f"wrote {write_json('video_quick.json' if args.quick else 'video.json', results, args.out)}")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
         ("compose.py", "compose_quick.json"),
         ("busy_core.py", "busy_core_quick.json"),
         ("seconds.py", "seconds_quick.json"),
+        ("video.py", "video_quick.json"),
     ],
 )
 def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
@@ -120,6 +121,11 @@ def test_benchmark_script_runs_at_tiny_sizes(tmp_path, script, output):
         assert set(report["rows"]) == {"poe-demo --help", "poe-demo sample --help"}
         assert all(0 < r["median_seconds"] <= r["max_seconds"] for r in report["rows"].values())
         assert all(r["heavy_modules_imported"] == [] for r in report["rows"].values())  # help needs no torch
+    if script == "video.py":
+        assert report["engine"]["ball_frames"] == 1.0  # the tracker finds every rendered ball
+        for row in ("physics", "physics_and_goal", "goal_alone"):
+            assert report[row]["N"] >= report[row]["N_at_equal_evaluations"] >= 1
+            assert set(report[row]["annealed"]) == {"ball", "physical", "goal", "seconds_per_run"}
     if script == "weights.py":
         assert set(report["quadrature"][str(report["levels"][0])]) == {"trapezoid", "left"}
         assert len(report["overlap"]["rows"]) == 4 * 2  # four methods at two cloud sizes
