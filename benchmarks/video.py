@@ -30,14 +30,14 @@ from pathlib import Path
 import torch
 from common import RESULTS, write_json
 
-from poe_demo.equal_cost import Rate, compare_on_seeds, euler_samples_at_equal_cost
+from poe_demo.equal_cost import Rate, euler_samples_at_equal_cost
 from poe_demo.runtime import configure_cpu
 from poe_demo.samplers import euler
 from poe_demo.video.clips import make_clips
 from poe_demo.video.expert import load_video_net, noise, video_expert
 from poe_demo.video.judge import data_residual_bound, judge
 from poe_demo.video.rewards import GoalReward, PhysicsReward
-from poe_demo.video.sampling import STEERING, best_of_n_clip, sample_clips, trial_verdict
+from poe_demo.video.sampling import STEERING, best_of_n_clip, compare_samplers, sample_clips
 
 L, T, K = 8, 16, 1
 MARGIN = 1.1
@@ -59,34 +59,18 @@ def judged(clips: torch.Tensor, goal: GoalReward) -> dict:
 
 def composed(net, rewards, goal, seeds, calibration) -> dict:
     """The annealed sampler against best-of-N at no less than its evaluations and seconds."""
-
-    def annealed_clip(seed):
-        return sample_clips(net, rewards, L, T, K, torch.Generator().manual_seed(seed)).best
-
     n_evaluations = euler_samples_at_equal_cost(L, K, T)
     start = time.perf_counter()
     for seed in calibration:
-        annealed_clip(seed)
+        sample_clips(net, rewards, L, T, K, torch.Generator().manual_seed(seed))
     annealed_seconds = (time.perf_counter() - start) / len(calibration)
     start = time.perf_counter()
     for seed in calibration:
         best_of_n_clip(net, rewards, n_evaluations, T, torch.Generator().manual_seed(seed))
     per_sample = (time.perf_counter() - start) / len(calibration) / n_evaluations
     n = max(n_evaluations, int(MARGIN * annealed_seconds / per_sample) + 1)
-    sides = compare_on_seeds(
-        {
-            "annealed": lambda seed: trial_verdict(annealed_clip(seed), goal),
-            "best_of_n": lambda seed: trial_verdict(
-                best_of_n_clip(net, rewards, n, T, torch.Generator().manual_seed(seed)), goal
-            ),
-        },
-        seeds,
-    )
-    return {
-        "N": n,
-        "N_at_equal_evaluations": n_evaluations,
-        **{name: _side(side) for name, side in sides.items()},
-    }
+    sides = compare_samplers(net, rewards, goal, seeds, L, T, K, n)
+    return {"N": n, "N_at_equal_evaluations": n_evaluations, **{name: _side(side) for name, side in sides.items()}}
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ is a continuous function of the start (a contact moves in time as the start move
 problem is well posed; it is not convex, hence the guesses. Against scipy's trust-region least
 squares from the same guesses, on 300 paths: clean and noisy (0.2 pixels), the same residuals to
 0.01 pixel in all but 6 of 600; shuffled (many valleys), each found the lower one about as
-often (82 times this fit, 63 scipy's); scipy took about 100 times as long.
+often (82 times this fit, 63 scipy's); scipy took 110 to 220 times as long.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..validation import check_count
 from .clips import FRAME_SECONDS, render
 from .fit import fit_starts
 from .physics import simulate_many
@@ -55,9 +56,8 @@ class PhysicsReward:
 
     def __init__(self, sigma: float = 1.0, iterations: int = 20, frame_seconds: float = FRAME_SECONDS):
         self.sigma = _positive("sigma", sigma)
-        if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
-            raise ValueError(f"iterations must be an integer >= 1, got {iterations!r}")
-        self.iterations, self.frame_seconds = iterations, _positive("frame_seconds", frame_seconds)
+        self.iterations = check_count("iterations", iterations, 1)
+        self.frame_seconds = _positive("frame_seconds", frame_seconds)
 
     def __repr__(self) -> str:
         return f"PhysicsReward(sigma={self.sigma}, iterations={self.iterations})"

@@ -75,11 +75,14 @@ def compare_samplers(
     n_particles: int = 8,
     n_steps: int = 16,
     n_mcmc_steps: int = 1,
+    n: int | None = None,
 ) -> dict[str, Side]:
     """{"annealed", "best_of_n"}: the composed sampler and best-of-N under the same ``rewards``, on the same
     seeds and taking turns (:func:`~poe_demo.equal_cost.compare_on_seeds`), each returned clip judged
-    (:func:`trial_verdict`, with ``goal`` if given); each side's wall seconds per run."""
-    n = euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps)
+    (:func:`trial_verdict`, with ``goal`` if given); each side's wall seconds per run. Best-of-N draws
+    ``n`` clips (default: the count at equal network evaluations; ``benchmarks/video.py`` raises it
+    to equal seconds)."""
+    n = euler_samples_at_equal_cost(n_particles, n_mcmc_steps, n_steps) if n is None else n
 
     def annealed(seed: int) -> dict[str, bool]:
         result = sample_clips(net, rewards, n_particles, n_steps, n_mcmc_steps, torch.Generator().manual_seed(seed))
